@@ -1,0 +1,88 @@
+// The object a config node owns: validated settings, one keep-alive agent, one token provider,
+// one HTTP client. close() aborts in-flight requests and destroys the sockets.
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import { CLOUD_NAMES, resolveCloud, type ResolvedCloud } from './clouds';
+import type { Audience, ConnectionSettings, TokenInfo } from './types';
+import { MdeInputError } from './errors';
+import { MdeHttp } from './http';
+import { TokenProvider, type GetTokenOptions } from './token-provider';
+import type { GovernorClock } from './governor';
+import { assertClientId, assertTenantId } from './validate';
+
+export interface ConnectionOptions {
+  debug?: (message: string) => void;
+  /** Tests: clock for the token provider's expiry decisions. */
+  now?: () => number;
+  governorClock?: GovernorClock;
+}
+
+function checkCa(pem: string): string {
+  if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new MdeInputError('The CA certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----).');
+  try {
+    tls.createSecureContext({ ca: pem });
+  } catch (e) {
+    throw new MdeInputError('The CA certificate could not be read.', { cause: e });
+  }
+  return pem;
+}
+
+export class MdeConnection {
+  readonly cloud: ResolvedCloud;
+  readonly tokens: TokenProvider;
+  readonly http: MdeHttp;
+  readonly agent: https.Agent;
+  readonly tenantId: string;
+  readonly clientId: string;
+  private closed = false;
+
+  constructor(readonly settings: ConnectionSettings, opts: ConnectionOptions = {}) {
+    if (!settings || typeof settings !== 'object') throw new MdeInputError('The connection settings are missing.');
+    this.tenantId = assertTenantId(settings.tenantId);
+    this.clientId = assertClientId(settings.clientId);
+    if (!settings.cloud || !CLOUD_NAMES.includes(settings.cloud.cloud)) {
+      throw new MdeInputError(`Unknown cloud ${JSON.stringify(settings.cloud?.cloud)}: use ${CLOUD_NAMES.join(', ')}.`);
+    }
+    try {
+      this.cloud = resolveCloud(settings.cloud);
+    } catch (e) {
+      throw new MdeInputError((e as Error).message, { cause: e });
+    }
+    if (settings.timeoutMs !== undefined && !(Number.isFinite(settings.timeoutMs) && settings.timeoutMs >= 100)) {
+      throw new MdeInputError('The timeout must be at least 100 ms.');
+    }
+    const ca = settings.caCertificatePem && settings.caCertificatePem.trim() ? checkCa(settings.caCertificatePem) : undefined;
+    // Only replace the trust store when a CA is configured, so NODE_EXTRA_CA_CERTS keeps working.
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca: [...tls.rootCertificates, ca] } : {}) });
+    const settingsWithIds = { ...settings, tenantId: this.tenantId, clientId: this.clientId };
+    this.tokens = new TokenProvider(settingsWithIds, this.cloud, this.agent, { timeoutMs: settings.timeoutMs, debug: opts.debug, now: opts.now });
+    this.http = new MdeHttp({
+      cloud: this.cloud,
+      tenantId: this.tenantId,
+      tokens: this.tokens,
+      agent: this.agent,
+      timeoutMs: settings.timeoutMs,
+      userAgent: settings.userAgent,
+      rateLimits: settings.rateLimits,
+      retry: settings.retry,
+      governorClock: opts.governorClock,
+      debug: opts.debug,
+    });
+  }
+
+  getToken(audience: Audience, opts?: GetTokenOptions): Promise<TokenInfo> {
+    return this.tokens.getToken(audience, opts);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.http.close();
+    this.tokens.close();
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,215 @@
+// Typed errors with a stable `code` and a message a SOC analyst can act on.
+// Rule: never put secrets, tokens or token-request bodies into a message.
+
+export interface MdeErrorBody {
+  code?: string;
+  message?: string;
+  target?: string;
+  innerError?: unknown;
+}
+
+export interface MdeErrorOptions {
+  code: string;
+  status?: number;
+  mde?: MdeErrorBody;
+  hint?: string;
+  retryAfterMs?: number;
+  aadsts?: number;
+  cause?: unknown;
+}
+
+export class MdeError extends Error {
+  /** Stable machine-readable code (flows branch on it). */
+  code: string;
+  status?: number;
+  /** The API's error body (`{code, message, target}`), when there was one. */
+  mde?: MdeErrorBody;
+  /** Plain-language advice (also appended to `message`). */
+  hint?: string;
+  retryAfterMs?: number;
+  aadsts?: number;
+
+  /** `sentence` is the main message; the hint is appended as " Hint: ...". */
+  constructor(sentence: string, opts: MdeErrorOptions) {
+    super(opts.hint ? `${sentence} Hint: ${opts.hint}` : sentence, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = new.target.name;
+    this.code = opts.code;
+    if (opts.status !== undefined) this.status = opts.status;
+    if (opts.mde !== undefined) this.mde = opts.mde;
+    if (opts.hint !== undefined) this.hint = opts.hint;
+    if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+    if (opts.aadsts !== undefined) this.aadsts = opts.aadsts;
+  }
+
+  /** JSON-safe view (for msg.error / logs); the cause is left out on purpose. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, code: this.code, status: this.status, mde: this.mde, hint: this.hint, retryAfterMs: this.retryAfterMs, aadsts: this.aadsts };
+  }
+}
+
+/** Token problems (Entra ID). */
+export class MdeAuthError extends MdeError {}
+/** HTTP errors from MDE / Graph. */
+export class MdeApiError extends MdeError {}
+/** 429 after retries were exhausted (or Retry-After too long). Hunting: HuntingCallQuota / HuntingCpuQuota. */
+export class MdeRateLimitError extends MdeError {}
+/** Resets, DNS, TLS, timeouts: code `Timeout` or `NetworkError`. */
+export class MdeNetworkError extends MdeError {}
+/** Bad input found before any request: code `InvalidInput` (or a more specific one). */
+export class MdeInputError extends MdeError {
+  /** `opts` may be just a code string (`new MdeInputError('...', 'NoConfig')`). */
+  constructor(sentence: string, opts: Partial<MdeErrorOptions> | string = {}) {
+    super(sentence, typeof opts === 'string' ? { code: opts } : { code: 'InvalidInput', ...opts });
+  }
+}
+/** Another action of the same kind is pending: code `ActiveRequestAlreadyExists`. */
+export class MdeConflictError extends MdeApiError {}
+/** waitForMachineAction gave up; `lastAction` is the last state seen. */
+export class MdeWaitTimeoutError extends MdeError {
+  lastAction?: unknown;
+}
+
+// ---------------------------------------------------------------- AADSTS table
+
+export interface AadstsContext {
+  tenantId?: string;
+  clientId?: string;
+  authorityHost?: string;
+}
+
+interface AadstsEntry {
+  code: string;
+  sentence: (n: number, ctx: AadstsContext) => string;
+  hint: (ctx: AadstsContext) => string;
+}
+
+const SECRET_HINT = 'paste the secret VALUE, not its ID, from Certificates & secrets; it may also have expired.';
+const TENANT_HINT = 'check the tenant ID (the Directory ID GUID or a verified domain such as contoso.onmicrosoft.com) and that the cloud setting (commercial, GCC, GCC High, DoD) matches the tenant.';
+const SCOPE_HINT = 'client-credential tokens need a single "<resource>/.default" scope; check the cloud setting (the API audience comes from it).';
+
+function consentLink(ctx: AadstsContext): string {
+  const host = ctx.authorityHost ?? 'https://login.microsoftonline.com';
+  const tenant = ctx.tenantId ?? 'organizations';
+  return `${host}/${encodeURIComponent(tenant)}/adminconsent?client_id=${encodeURIComponent(ctx.clientId ?? '<client-id>')}`;
+}
+
+export const AADSTS_TABLE: Record<number, AadstsEntry> = {
+  7000215: {
+    code: 'InvalidClientSecret',
+    sentence: (n) => `Entra ID rejected the client secret (AADSTS${n}).`,
+    hint: () => SECRET_HINT,
+  },
+  7000222: {
+    code: 'ClientSecretExpired',
+    sentence: (n) => `Entra ID says the client secret has expired (AADSTS${n}).`,
+    hint: () => 'create a new secret under Certificates & secrets of the app registration and paste its VALUE (not its ID).',
+  },
+  7000218: {
+    code: 'MissingCredential',
+    sentence: (n) => `Entra ID received no client secret or certificate assertion (AADSTS${n}).`,
+    hint: () => 'enter the client secret, or configure a certificate (private key + thumbprint) in the connection.',
+  },
+  700027: {
+    code: 'InvalidCertificate',
+    sentence: (n) => `Entra ID could not verify the certificate assertion (AADSTS${n}).`,
+    hint: () => 'upload this certificate (public part, .cer/.pem) under Certificates & secrets of the app registration, check the thumbprint matches it and that the private key belongs to it; it may also have expired.',
+  },
+  700016: {
+    code: 'ApplicationNotFound',
+    sentence: (n, ctx) => `Entra ID could not find the application ${ctx.clientId ? `"${ctx.clientId}" ` : ''}in tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}(AADSTS${n}).`,
+    hint: (ctx) => `check the client (application) ID and the tenant ID. A multi-tenant app must first be consented by an administrator of this tenant: ${consentLink(ctx)}`,
+  },
+  90002: {
+    code: 'TenantNotFound',
+    sentence: (n, ctx) => `Entra ID does not know the tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}(AADSTS${n}).`,
+    hint: () => TENANT_HINT,
+  },
+  900023: {
+    code: 'InvalidTenant',
+    sentence: (n, ctx) => `The tenant identifier ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}is not valid (AADSTS${n}).`,
+    hint: () => TENANT_HINT,
+  },
+  500011: {
+    code: 'MdeNotProvisioned',
+    sentence: (n) => `Microsoft Defender for Endpoint (WindowsDefenderATP) is not provisioned in this tenant (AADSTS${n}).`,
+    hint: () => 'the tenant needs an active Defender for Endpoint subscription that has been opened once in the Defender portal; also check the cloud setting (a GCC High tenant needs the GCC High cloud).',
+  },
+  50001: {
+    code: 'MdeNotProvisioned',
+    sentence: (n) => `The requested API is not provisioned in this tenant (AADSTS${n}).`,
+    hint: () => 'the tenant needs an active Defender for Endpoint subscription; also check the cloud setting.',
+  },
+  70011: {
+    code: 'InvalidScope',
+    sentence: (n) => `Entra ID rejected the requested scope (AADSTS${n}).`,
+    hint: () => SCOPE_HINT,
+  },
+  700022: {
+    code: 'InvalidScope',
+    sentence: (n) => `Entra ID rejected the requested scope (AADSTS${n}).`,
+    hint: () => SCOPE_HINT,
+  },
+  9001023: {
+    code: 'TenantRequired',
+    sentence: (n) => `App-only tokens cannot be requested from /common or /consumers (AADSTS${n}).`,
+    hint: () => 'enter your tenant ID (Directory ID GUID or a verified domain), not "common".',
+  },
+  50196: {
+    code: 'TokenThrottled',
+    sentence: (n) => `Entra ID is throttling token requests from this app (AADSTS${n}).`,
+    hint: () => 'too many token requests in a short time; tokens are cached, so check for many connections using the same app and wait a minute.',
+  },
+};
+
+/** First "AADSTS12345: ..." sentence of an Entra error description, cut before trace lines. */
+export function extractAadstsDescription(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const m = /(AADSTS\d+:[^\r\n]*?)(?:\s+-\s+(?:Correlation ID|Trace ID|Timestamp):|\r|\n|$)/.exec(text);
+  if (!m) return undefined;
+  let s = m[1]!.trim();
+  // Keep it short: the first sentence (Entra descriptions can be long).
+  const firstStop = s.search(/\.\s/);
+  if (firstStop > 0 && firstStop < 300) s = s.slice(0, firstStop + 1);
+  if (s.length > 300) s = `${s.slice(0, 297)}...`;
+  return s;
+}
+
+export function aadstsError(n: number, ctx: AadstsContext, opts: { status?: number; description?: string; cause?: unknown } = {}): MdeAuthError {
+  const entry = AADSTS_TABLE[n];
+  if (entry) {
+    return new MdeAuthError(entry.sentence(n, ctx), { code: entry.code, aadsts: n, status: opts.status, hint: entry.hint(ctx), cause: opts.cause });
+  }
+  const desc = opts.description ? ` ${opts.description.replace(/^AADSTS\d+:\s*/, '')}` : '';
+  return new MdeAuthError(`Entra ID refused the token request (AADSTS${n}).${desc}`.trim(), {
+    code: `AADSTS${n}`,
+    aadsts: n,
+    status: opts.status,
+    hint: 'look the code up at https://login.microsoftonline.com/error?code=' + n,
+    cause: opts.cause,
+  });
+}
+
+// ---------------------------------------------------------------- 403 missing roles
+
+/** Parses "Missing application roles. API required roles: A,B, application roles: C." → ['A','B']. */
+export function parseRequiredRoles(message: string | undefined): string[] | undefined {
+  if (!message) return undefined;
+  let m = /required roles:\s*(.*?)(?:,\s*application roles:|\.\s*$|$)/i.exec(message);
+  if (!m) m = /required application permissions\s*\(([^)]*)\)/i.exec(message);
+  if (!m) return undefined;
+  const roles = m[1]!
+    .split(/[,\s]+/)
+    .map((r) => r.trim().replace(/\.$/, ''))
+    .filter((r) => /^[A-Za-z]+(\.[A-Za-z]+)+$/.test(r));
+  return roles.length ? roles : undefined;
+}
+
+export function missingRoleHint(roles: string[] | undefined, audience: 'mde' | 'graph' = 'mde'): string {
+  const api = audience === 'graph' ? 'Microsoft Graph' : 'WindowsDefenderATP';
+  const which = roles && roles.length ? `add ${roles.length > 1 ? 'one of ' : ''}${roles.join(' or ')}` : 'add the application permission this operation needs';
+  return `${which} under API permissions > ${api} > Application permissions, then Grant admin consent (new tokens carry the role after a few minutes).`;
+}
+
+export function isMdeError(e: unknown): e is MdeError {
+  return e instanceof MdeError;
+}

@@ -1,0 +1,261 @@
+// Client-side rate governor: sliding windows per (API origin, tenant, family), shared by every
+// connection in the process (MDE quotas are tenant-wide). Requests queue FIFO instead of failing;
+// a 429 + Retry-After pauses the whole family.
+import type { ApiFamily, RateBudget, RateBudgets } from './types';
+import { MdeError } from './errors';
+
+export const DEFAULT_RATE_BUDGETS: RateBudgets = {
+  alerts: [
+    { limit: 100, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+  machines: [
+    { limit: 100, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+  machineactions: [
+    { limit: 100, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+  other: [
+    { limit: 100, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+  hunting: [
+    { limit: 45, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+  'graph-hunting': [
+    { limit: 45, windowMs: 60_000 },
+    { limit: 1_500, windowMs: 3_600_000 },
+  ],
+};
+
+export interface GovernorClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: GovernorClock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface GovernorWaitInfo {
+  /** Time this request waited for its slot (ms). */
+  waitedMs: number;
+  /** Requests still queued behind it. */
+  queued: number;
+}
+
+export interface AcquireOptions {
+  signal?: AbortSignal;
+  /** Called once when the request has to queue: expected wait and queue depth. */
+  onQueued?: (info: { waitMs: number; queued: number; reason: 'rate-budget' | 'retry-after' }) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  enqueuedAt: number;
+  opts: AcquireOptions;
+  notified: boolean;
+  cleanup?: () => void;
+}
+
+export class RateGovernor {
+  private readonly grants: number[] = [];
+  private readonly queue: Waiter[] = [];
+  private pausedUntil = 0;
+  private timer: unknown;
+  private timerAt = 0;
+  private readonly maxWindow: number;
+  /** Totals for tests and status. */
+  readonly stats = { granted: 0, queuedTotal: 0, maxQueue: 0, maxWaitMs: 0, pauses: 0 };
+
+  constructor(
+    private budgets: RateBudget[],
+    private readonly clock: GovernorClock = realClock,
+    private readonly onGrant?: (info: GovernorWaitInfo) => void,
+  ) {
+    for (const b of budgets) {
+      if (!(b.limit > 0) || !(b.windowMs > 0)) throw new RangeError(`invalid rate budget ${JSON.stringify(b)}`);
+    }
+    this.maxWindow = Math.max(0, ...budgets.map((b) => b.windowMs));
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get pausedUntilMs(): number {
+    return this.pausedUntil;
+  }
+
+  /** Resolves when a slot is free (FIFO). Rejects only when `signal` aborts. */
+  acquire(opts: AcquireOptions = {}): Promise<void> {
+    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, enqueuedAt: this.clock.now(), opts, notified: false };
+      if (opts.signal) {
+        const signal = opts.signal;
+        const onAbort = () => {
+          const i = this.queue.indexOf(w);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(abortError(signal));
+          this.pump();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(w);
+      this.stats.maxQueue = Math.max(this.stats.maxQueue, this.queue.length);
+      this.pump();
+      if (this.queue.includes(w)) {
+        const now = this.clock.now();
+        w.notified = true;
+        this.stats.queuedTotal++;
+        opts.onQueued?.({ waitMs: this.nextFreeInMs(now), queued: this.queue.length, reason: this.pausedUntil > now ? 'retry-after' : 'rate-budget' });
+      }
+    });
+  }
+
+  /** Server said 429 + Retry-After: hold every queued and future request of this family. */
+  pause(ms: number): void {
+    if (!(ms > 0)) return;
+    const until = this.clock.now() + ms;
+    if (until > this.pausedUntil) {
+      this.pausedUntil = until;
+      this.stats.pauses++;
+    }
+    this.pump();
+  }
+
+  /** ms until the next slot is free (0 = now). */
+  nextFreeInMs(now = this.clock.now()): number {
+    this.prune(now);
+    let at = Math.max(now, this.pausedUntil);
+    for (const b of this.budgets) {
+      const start = at - b.windowMs;
+      // grants inside (start, at]
+      let inWindow = 0;
+      let firstIdx = -1;
+      for (let i = this.grants.length - 1; i >= 0; i--) {
+        if (this.grants[i]! > start) {
+          inWindow++;
+          firstIdx = i;
+        } else break;
+      }
+      if (inWindow >= b.limit) {
+        // the slot frees when the (inWindow - limit)-th oldest grant in the window leaves it
+        const freeAt = this.grants[firstIdx + (inWindow - b.limit)]! + b.windowMs;
+        if (freeAt > at) at = freeAt;
+      }
+    }
+    // A later window may again be full after moving `at` (different budgets): iterate once more.
+    for (const b of this.budgets) {
+      const start = at - b.windowMs;
+      let inWindow = 0;
+      let firstIdx = -1;
+      for (let i = this.grants.length - 1; i >= 0; i--) {
+        if (this.grants[i]! > start) {
+          inWindow++;
+          firstIdx = i;
+        } else break;
+      }
+      if (inWindow >= b.limit) at = Math.max(at, this.grants[firstIdx + (inWindow - b.limit)]! + b.windowMs);
+    }
+    return at - now;
+  }
+
+  private prune(now: number): void {
+    const cutoff = now - this.maxWindow;
+    let n = 0;
+    while (n < this.grants.length && this.grants[n]! <= cutoff) n++;
+    if (n) this.grants.splice(0, n);
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      const now = this.clock.now();
+      const wait = this.nextFreeInMs(now);
+      if (wait > 0) {
+        this.schedule(now + wait);
+        return;
+      }
+      const w = this.queue.shift()!;
+      this.grants.push(now);
+      this.stats.granted++;
+      const waited = now - w.enqueuedAt;
+      this.stats.maxWaitMs = Math.max(this.stats.maxWaitMs, waited);
+      w.cleanup?.();
+      this.onGrant?.({ waitedMs: waited, queued: this.queue.length });
+      w.resolve();
+    }
+    this.unschedule();
+  }
+
+  private schedule(at: number): void {
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    this.unschedule();
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private unschedule(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Rejects every queued request (connection closed). */
+  drain(reason: unknown): void {
+    this.unschedule();
+    for (const w of this.queue.splice(0)) {
+      w.cleanup?.();
+      w.reject(reason);
+    }
+  }
+}
+
+function abortError(signal: AbortSignal): unknown {
+  const r = signal.reason as unknown;
+  if (r instanceof Error) return r;
+  return new MdeError('The request was cancelled.', { code: 'Aborted' });
+}
+
+// ---------------------------------------------------------------- process-wide registry
+
+const registry = new Map<string, RateGovernor>();
+
+export function resolveBudgets(family: ApiFamily, overrides?: Partial<RateBudgets>): RateBudget[] {
+  return overrides?.[family] ?? DEFAULT_RATE_BUDGETS[family] ?? DEFAULT_RATE_BUDGETS.other;
+}
+
+/**
+ * The governor shared by every connection to the same API origin + tenant + family. The first
+ * caller's budgets win (all connections to one tenant share the tenant's quota).
+ */
+export function governorFor(apiOrigin: string, tenantId: string, family: ApiFamily, overrides?: Partial<RateBudgets>, clock?: GovernorClock): RateGovernor {
+  const key = `${apiOrigin.toLowerCase()}|${tenantId.toLowerCase()}|${family}`;
+  let g = registry.get(key);
+  if (!g) {
+    g = new RateGovernor(resolveBudgets(family, overrides), clock);
+    registry.set(key, g);
+  }
+  return g;
+}
+
+/** Tests: forget every shared governor. */
+export function resetGovernors(): void {
+  for (const g of registry.values()) g.drain(new MdeError('Rate governors were reset.', { code: 'Aborted' }));
+  registry.clear();
+}

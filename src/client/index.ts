@@ -1,0 +1,21 @@
+// Public API of the client library (no Node-RED in here).
+export * from './types';
+export { CLOUD_NAMES, COMMERCIAL_REGIONS, resolveCloud, scopeFor } from './clouds';
+export type { CloudName, CommercialRegion } from './clouds';
+export * from './errors';
+export { decodeJwt, rolesOf, audienceOf, type JwtClaims } from './jwt';
+export { loadGot } from './got';
+export { normalizePem } from './pem';
+export { isGuid, assertGuid, assertTenantId, assertClientId } from './validate';
+export { TokenProvider, normalizeThumbprint, sha256Thumbprint, buildMsalCredential, mapTokenError, type TokenProviderOptions, type GetTokenOptions } from './token-provider';
+export { RateGovernor, DEFAULT_RATE_BUDGETS, governorFor, resetGovernors, resolveBudgets, realClock, type GovernorClock } from './governor';
+export { MdeHttp, DEFAULT_USER_AGENT, PACKAGE_VERSION, mapHttpError, parseRetryAfter, backoffDelay, buildQuery, errorBodyOf, type HttpStats, type MdeHttpOptions } from './http';
+export * as odata from './odata';
+export { buildAlertFilter, parseSince, odataString, odataDateTime } from './odata';
+export { kqlLiteral, checkKqlTemplate, renderKqlTemplate, type KqlTemplateOptions } from './kql';
+export * from './alerts';
+export * from './machines';
+export * from './machine-actions';
+export { runHuntingQuery, parseHuntingBody, mapHuntingError, checkHuntingQuery, type HuntingOptions } from './hunting';
+export * from './permissions';
+export { MdeConnection, type ConnectionOptions } from './connection';

@@ -1,0 +1,179 @@
+// Response actions on devices: isolate / release (never replayed automatically), get, list,
+// cancel, wait for completion, find a pending action.
+import type { MdeHttp } from './http';
+import type { MachineAction, MachineActionStatus } from './types';
+import { MdeInputError, MdeWaitTimeoutError } from './errors';
+import { and, eq, guid, machineActionStatus, machineActionType, machineId, or, orderBy as checkOrderBy, top as checkTop } from './odata';
+import { sleep } from './http';
+import type { RequestOptions } from './alerts';
+
+export const FINAL_ACTION_STATUSES: readonly MachineActionStatus[] = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];
+
+export function isFinalStatus(s: unknown): boolean {
+  return typeof s === 'string' && (FINAL_ACTION_STATUSES as readonly string[]).includes(s);
+}
+
+/** Reads both spellings: `lastUpdateDateTimeUtc` (real payloads) and `lastUpdateTimeUtc` (docs). */
+export function actionLastUpdate(a: MachineAction): string | undefined {
+  const v = a.lastUpdateDateTimeUtc ?? (a as Record<string, unknown>).lastUpdateTimeUtc;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function normalize(a: MachineAction): MachineAction {
+  const c = { ...a } as MachineAction;
+  delete (c as Record<string, unknown>)['@odata.context'];
+  if (c.lastUpdateDateTimeUtc === undefined && typeof (c as Record<string, unknown>).lastUpdateTimeUtc === 'string') {
+    c.lastUpdateDateTimeUtc = (c as Record<string, unknown>).lastUpdateTimeUtc as string;
+  }
+  return c;
+}
+
+function comment(v: unknown): string {
+  if (typeof v !== 'string' || !v.trim()) throw new MdeInputError('A comment is required for response actions (it is shown in the Defender action center).');
+  if (v.length > 1000) throw new MdeInputError('The comment is too long (1000 characters at most).');
+  return v;
+}
+
+export type IsolationType = 'Full' | 'Selective' | 'UnManagedDevice';
+
+export async function isolateMachine(http: MdeHttp, id: string, o: RequestOptions & { isolationType?: IsolationType | string; comment: string }): Promise<MachineAction> {
+  const mid = machineId(id);
+  const c = comment(o?.comment);
+  const t = o.isolationType ?? 'Full';
+  const type = ['Full', 'Selective', 'UnManagedDevice'].find((x) => x.toLowerCase() === String(t).toLowerCase());
+  if (!type) throw new MdeInputError(`Isolation type ${JSON.stringify(t)} is not valid: use Full or Selective.`);
+  const res = await http.request<MachineAction>({
+    audience: 'mde',
+    family: 'machineactions',
+    method: 'POST',
+    path: `/api/machines/${mid}/isolate`,
+    json: { Comment: c, IsolationType: type },
+    idempotent: false,
+    signal: o.signal,
+    onWait: o.onWait,
+  });
+  return normalize(res.body);
+}
+
+export async function releaseMachine(http: MdeHttp, id: string, o: RequestOptions & { comment: string }): Promise<MachineAction> {
+  const mid = machineId(id);
+  const c = comment(o?.comment);
+  const res = await http.request<MachineAction>({
+    audience: 'mde',
+    family: 'machineactions',
+    method: 'POST',
+    path: `/api/machines/${mid}/unisolate`,
+    json: { Comment: c },
+    idempotent: false,
+    signal: o.signal,
+    onWait: o.onWait,
+  });
+  return normalize(res.body);
+}
+
+export async function getMachineAction(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<MachineAction> {
+  const aid = guid(id, 'Machine action ID');
+  const res = await http.request<MachineAction>({ audience: 'mde', family: 'machineactions', method: 'GET', path: `/api/machineactions/${aid}`, signal: opts.signal, onWait: opts.onWait });
+  return normalize(res.body);
+}
+
+export interface ListMachineActionsQuery extends RequestOptions {
+  machineId?: string;
+  type?: string;
+  status?: string | string[];
+  top?: number;
+  orderBy?: string;
+}
+
+export function buildMachineActionFilter(q: ListMachineActionsQuery): string {
+  const parts: string[] = [];
+  if (q.machineId) parts.push(eq('machineId', machineId(q.machineId)));
+  if (q.type) parts.push(eq('type', machineActionType(q.type)));
+  if (q.status !== undefined) {
+    const st = (Array.isArray(q.status) ? q.status : [q.status]).map(machineActionStatus);
+    if (st.length === 1) parts.push(eq('status', st[0]));
+    else if (st.length > 1) parts.push(or(...st.map((s) => eq('status', s))));
+  }
+  return and(...parts);
+}
+
+export async function listMachineActions(http: MdeHttp, q: ListMachineActionsQuery = {}): Promise<MachineAction[]> {
+  const filter = buildMachineActionFilter(q);
+  const res = await http.request<{ value?: MachineAction[] }>({
+    audience: 'mde',
+    family: 'machineactions',
+    method: 'GET',
+    path: '/api/machineactions',
+    searchParams: {
+      $filter: filter || undefined,
+      $top: q.top !== undefined ? checkTop(q.top) : undefined,
+      $orderby: q.orderBy ? checkOrderBy(q.orderBy) : undefined,
+    },
+    signal: q.signal,
+    onWait: q.onWait,
+  });
+  return (Array.isArray(res.body?.value) ? res.body.value : []).map(normalize);
+}
+
+export async function cancelMachineAction(http: MdeHttp, id: string, commentText: string, opts: RequestOptions = {}): Promise<MachineAction> {
+  const aid = guid(id, 'Machine action ID');
+  const res = await http.request<MachineAction>({
+    audience: 'mde',
+    family: 'machineactions',
+    method: 'POST',
+    path: `/api/machineactions/${aid}/cancel`,
+    json: { Comment: comment(commentText) },
+    // Cancelling twice has the same effect as once.
+    idempotent: true,
+    signal: opts.signal,
+    onWait: opts.onWait,
+  });
+  return normalize(res.body);
+}
+
+/** Latest Pending / InProgress action of `type` on a device (undefined when none). */
+export async function findPendingAction(http: MdeHttp, machine: string, type: string, opts: RequestOptions = {}): Promise<MachineAction | undefined> {
+  const list = await listMachineActions(http, { machineId: machine, type, status: ['Pending', 'InProgress'], top: 100, ...opts });
+  const pending = list.filter((a) => a.status === 'Pending' || a.status === 'InProgress');
+  pending.sort((a, b) => String(b.creationDateTimeUtc ?? '').localeCompare(String(a.creationDateTimeUtc ?? '')));
+  return pending[0];
+}
+
+export interface WaitOptions {
+  /** Give up after this long (default 10 min). */
+  timeoutMs?: number;
+  /** Poll interval (default 5 s; the first poll happens right away). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Called whenever the status changes (and on the first poll). */
+  onStatus?: (action: MachineAction) => void;
+}
+
+/**
+ * Polls until the action is final (Succeeded / Failed / TimeOut / Cancelled) and returns it.
+ * When our own timeout passes first it THROWS `MdeWaitTimeoutError` (code `WaitTimeout`) whose
+ * `lastAction` is the last state seen — the action itself keeps running in Defender.
+ */
+export async function waitForMachineAction(http: MdeHttp, id: string, o: WaitOptions = {}): Promise<MachineAction> {
+  const aid = guid(id, 'Machine action ID');
+  const timeoutMs = o.timeoutMs ?? 600_000;
+  const intervalMs = Math.max(10, o.intervalMs ?? 5_000);
+  const deadline = Date.now() + timeoutMs;
+  let last: MachineAction | undefined;
+  for (;;) {
+    const a = await getMachineAction(http, aid, { signal: o.signal });
+    if (!last || last.status !== a.status) o.onStatus?.(a);
+    last = a;
+    if (isFinalStatus(a.status)) return a;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const err = new MdeWaitTimeoutError(`The ${a.type ?? 'machine'} action ${aid} is still ${a.status} after ${Math.round(timeoutMs / 1000)} s; it keeps running in Defender for Endpoint.`, {
+        code: 'WaitTimeout',
+        hint: 'the device may be offline (actions wait until it connects); check the action center, or wait longer.',
+      });
+      err.lastAction = a;
+      throw err;
+    }
+    await sleep(Math.min(intervalMs, left), o.signal);
+  }
+}

@@ -1,0 +1,84 @@
+// Application roles each operation needs (mde-api.md §3). Each inner list is "any one of".
+import type { Audience } from './types';
+
+export type AnyOf = readonly string[];
+
+const ALERT_READ: AnyOf = ['Alert.Read.All', 'Alert.ReadWrite.All'];
+const MACHINE_READ: AnyOf = ['Machine.Read.All', 'Machine.ReadWrite.All'];
+
+export const OPERATION_ROLES = {
+  listAlerts: { audience: 'mde', anyOf: ALERT_READ },
+  getAlert: { audience: 'mde', anyOf: ALERT_READ },
+  updateAlert: { audience: 'mde', anyOf: ['Alert.ReadWrite.All'] },
+  'alertRelated.machine': { audience: 'mde', anyOf: MACHINE_READ },
+  'alertRelated.user': { audience: 'mde', anyOf: ['User.Read.All'] },
+  'alertRelated.files': { audience: 'mde', anyOf: ['File.Read.All'] },
+  'alertRelated.ips': { audience: 'mde', anyOf: ['Ip.Read.All'] },
+  'alertRelated.domains': { audience: 'mde', anyOf: ['URL.Read.All'] },
+  getMachine: { audience: 'mde', anyOf: MACHINE_READ },
+  listMachines: { audience: 'mde', anyOf: MACHINE_READ },
+  findMachinesByTag: { audience: 'mde', anyOf: MACHINE_READ },
+  resolveMachineByName: { audience: 'mde', anyOf: MACHINE_READ },
+  getMachineAction: { audience: 'mde', anyOf: MACHINE_READ },
+  listMachineActions: { audience: 'mde', anyOf: MACHINE_READ },
+  isolateMachine: { audience: 'mde', anyOf: ['Machine.Isolate'] },
+  releaseMachine: { audience: 'mde', anyOf: ['Machine.Isolate'] },
+  cancelMachineAction: {
+    audience: 'mde',
+    anyOf: ['Machine.CollectForensics', 'Machine.Isolate', 'Machine.RestrictExecution', 'Machine.Scan', 'Machine.Offboard', 'Machine.StopAndQuarantine', 'Machine.LiveResponse'],
+  },
+  'hunting.mde': { audience: 'mde', anyOf: ['AdvancedQuery.Read.All'] },
+  'hunting.graph': { audience: 'graph', anyOf: ['ThreatHunting.Read.All'] },
+} as const satisfies Record<string, { audience: Audience; anyOf: AnyOf }>;
+
+export type OperationName = keyof typeof OPERATION_ROLES;
+
+export interface NodeRoleRequirement {
+  audience: Audience;
+  /** Every group must be met; each group is any-of. */
+  needs: AnyOf[];
+  /** Needed only for some options (label → any-of). */
+  optional?: Record<string, AnyOf>;
+}
+
+/** Roles per node type (and variant). `mde-token` needs whatever the user lists. */
+export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
+  'mde-alerts': {
+    audience: 'mde',
+    needs: [ALERT_READ],
+    optional: {
+      update: ['Alert.ReadWrite.All'],
+      'related machine': MACHINE_READ,
+      'related user': ['User.Read.All'],
+      'related files': ['File.Read.All'],
+      'related ips': ['Ip.Read.All'],
+      'related domains': ['URL.Read.All'],
+    },
+  },
+  'mde-hunting:mde': { audience: 'mde', needs: [['AdvancedQuery.Read.All']] },
+  'mde-hunting:graph': { audience: 'graph', needs: [['ThreatHunting.Read.All']] },
+  'mde-isolate': { audience: 'mde', needs: [['Machine.Isolate'], MACHINE_READ] },
+};
+
+/** Roles the user lists for the token node: each entry is one required role. */
+export function tokenNodeNeeds(roles: readonly string[]): AnyOf[] {
+  return roles.filter((r) => r && r.trim()).map((r) => [r.trim()]);
+}
+
+/**
+ * [] when any role of `anyOf` is granted, else `anyOf` (what to add). Case-insensitive: tokens
+ * say `Url.Read.All` where the docs say `URL.Read.All`.
+ */
+export function missingRoles(granted: readonly string[], anyOf: AnyOf): string[] {
+  const have = new Set(granted.map((r) => r.toLowerCase()));
+  return anyOf.some((r) => have.has(r.toLowerCase())) ? [] : [...anyOf];
+}
+
+/** The any-of groups not met by `granted`. */
+export function unmetRoleGroups(granted: readonly string[], needs: readonly AnyOf[]): string[][] {
+  return needs.filter((g) => missingRoles(granted, g).length > 0).map((g) => [...g]);
+}
+
+export function hasRoles(granted: readonly string[], needs: readonly AnyOf[]): boolean {
+  return unmetRoleGroups(granted, needs).length === 0;
+}

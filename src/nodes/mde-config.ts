@@ -1,0 +1,85 @@
+// Config node: one tenant + one app registration. Owns the shared connection (token cache,
+// HTTP agent, rate governor) and the isolation safety ledger; action nodes borrow them.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MdeConnection } from '../client/connection';
+import { ActionJournal } from '../client/safety/action-journal';
+import { IsolationGuard, type GuardSnapshot } from '../client/safety/isolation-guard';
+import type { MdeConfigNode } from './shared/config-handle';
+import { buildConnectionSettings, CREDENTIAL_TYPES, type ConfigCredentials, type ConfigProperties } from './shared/config-settings';
+import type { NodeAPI, NodeDef } from './shared/node-types';
+import { registerTestConnectionRoute } from './shared/test-connection';
+
+interface MdeConfigDef extends NodeDef, ConfigProperties {
+  isolationCap?: number | string;
+  isolationWindowMinutes?: number | string;
+}
+
+const journals = new Map<string, ActionJournal>();
+
+/** One journal per state directory, shared by all config nodes, so writes never race. */
+function journalFor(dir: string): ActionJournal {
+  let journal = journals.get(dir);
+  if (!journal) {
+    journal = new ActionJournal(path.join(dir, 'mde-action-journal.json'));
+    journals.set(dir, journal);
+  }
+  return journal;
+}
+
+function positiveNumber(value: unknown, fallback: number): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export = function register(RED: NodeAPI): void {
+  const stateDir = String(
+    (RED.settings as unknown as Record<string, unknown>).mdeConfigStateDir ??
+      (RED.settings as unknown as Record<string, unknown>).userDir ??
+      path.join(os.homedir(), '.node-red'),
+  );
+
+  function MdeConfig(this: MdeConfigNode & { credentials: ConfigCredentials }, def: MdeConfigDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as MdeConfigNode & { credentials: ConfigCredentials };
+    let connection: MdeConnection | undefined;
+    let guard: Promise<IsolationGuard> | undefined;
+    const isolationCap = Math.floor(positiveNumber(def.isolationCap, 5));
+    const isolationWindowMs = positiveNumber(def.isolationWindowMinutes, 10) * 60_000;
+    const journal = journalFor(stateDir);
+
+    Object.assign(node, {
+      tenantId: (def.tenantId ?? '').trim(),
+      isolationCap,
+      isolationWindowMs,
+      journal,
+      connection(): MdeConnection {
+        connection ??= new MdeConnection(buildConnectionSettings(def, node.credentials ?? {}));
+        return connection;
+      },
+      isolationGuard(): Promise<IsolationGuard> {
+        guard ??= journal.guardState(node.id).then((state) => {
+          const g = new IsolationGuard(isolationCap, isolationWindowMs);
+          g.restore(state as Partial<GuardSnapshot> | undefined);
+          return g;
+        });
+        return guard;
+      },
+      async saveIsolationGuard(): Promise<void> {
+        if (!guard) return;
+        await journal.saveGuardState(node.id, (await guard).snapshot());
+      },
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const closing = connection?.close();
+      connection = undefined;
+      Promise.resolve(closing)
+        .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)))
+        .finally(() => done());
+    });
+  }
+
+  RED.nodes.registerType('mde-config', MdeConfig as never, { credentials: CREDENTIAL_TYPES as never });
+  registerTestConnectionRoute(RED);
+};

@@ -1,0 +1,103 @@
+// The one pipeline every action node uses: resolve config -> act -> status -> send -> done,
+// with a single error funnel (done(err)) so Catch nodes see every failure.
+import { translate } from './i18n';
+import type { MdeConfigNode } from './config-handle';
+import type { DoneFn, Node, NodeAPI, NodeMessageInFlow, SendFn } from './node-types';
+import { StatusReporter } from './status';
+import { MdeError, MdeInputError } from '../../client/errors';
+
+export interface InputContext {
+  msg: NodeMessageInFlow;
+  send: SendFn;
+  status: StatusReporter;
+  config: MdeConfigNode;
+  /** Aborted when the node closes (redeploy, shutdown). */
+  signal: AbortSignal;
+}
+
+export interface ActionNodeOptions {
+  /** Node type, used for i18n keys (`<type>.status.requesting`). */
+  type: string;
+  configId: string | undefined;
+  onInput(ctx: InputContext): Promise<void>;
+  /** Extra close work (after in-flight messages are aborted). */
+  onClose?(removed: boolean): Promise<void> | void;
+}
+
+/** Short code for the red status ring: the error code where we have one. */
+function statusTextFor(err: unknown): string {
+  if (err instanceof MdeError) return err.code;
+  if (err instanceof Error && err.name !== 'Error') return err.name;
+  return 'error';
+}
+
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function resolveConfig(RED: NodeAPI, type: string, configId: string | undefined): MdeConfigNode {
+  const config = configId ? (RED.nodes.getNode(configId) as MdeConfigNode | null) : null;
+  if (!config || typeof (config as Partial<MdeConfigNode>).connection !== 'function') {
+    throw new MdeInputError(translate(RED, `${type}.errors.no-config`), 'NoConfig');
+  }
+  return config;
+}
+
+export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOptions): StatusReporter {
+  const status = new StatusReporter(node);
+  const inFlight = new Set<AbortController>();
+  let closing = false;
+
+  // Surface a missing or broken config node at deploy time, not only on the first message.
+  try {
+    resolveConfig(RED, options.type, options.configId);
+  } catch (err) {
+    status.error(translate(RED, `${options.type}.status.error`));
+    node.warn((err as Error).message);
+  }
+
+  node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
+    const controller = new AbortController();
+    inFlight.add(controller);
+    const run = async (): Promise<void> => {
+      const config = resolveConfig(RED, options.type, options.configId);
+      await options.onInput({ msg, send, status, config, signal: controller.signal });
+    };
+    run().then(
+      () => {
+        inFlight.delete(controller);
+        done();
+      },
+      (err: unknown) => {
+        inFlight.delete(controller);
+        if (closing) {
+          done();
+          return;
+        }
+        const error = toError(err);
+        status.error(statusTextFor(error));
+        if (error instanceof MdeError) {
+          const mde = (msg.mde && typeof msg.mde === 'object' ? msg.mde : {}) as Record<string, unknown>;
+          mde.error = error.toJSON();
+          msg.mde = mde;
+        }
+        done(error);
+      },
+    );
+  });
+
+  node.on('close', (removed: boolean, done: () => void) => {
+    closing = true;
+    for (const controller of inFlight) controller.abort();
+    inFlight.clear();
+    Promise.resolve()
+      .then(() => options.onClose?.(removed))
+      .catch((err: unknown) => node.warn(toError(err).message))
+      .finally(() => {
+        status.clear();
+        done();
+      });
+  });
+
+  return status;
+}

@@ -1,0 +1,17 @@
+import type { MdeConnection } from '../../client/connection';
+import type { IsolationGuard } from '../../client/safety/isolation-guard';
+import type { ActionJournal } from '../../client/safety/action-journal';
+import type { Node } from './node-types';
+
+/** What action nodes may use from an `mde-config` node. */
+export interface MdeConfigNode extends Node {
+  readonly tenantId: string;
+  /** The shared connection (token cache, HTTP agent, governor); throws a clear error if the settings are invalid. */
+  connection(): MdeConnection;
+  /** Isolation safety ledger shared by every isolate node of this connection (restored from disk). */
+  isolationGuard(): Promise<IsolationGuard>;
+  saveIsolationGuard(): Promise<void>;
+  readonly journal: ActionJournal;
+  readonly isolationCap: number;
+  readonly isolationWindowMs: number;
+}

@@ -1,0 +1,190 @@
+// Shapes shared by the simulator's modules. Kept free of logic so every module can import it.
+import type { SimApp, SimTenant } from './identities';
+
+export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting';
+export type RequestKind = 'token' | 'discovery' | 'api' | 'graph' | 'control';
+
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  kind: RequestKind;
+  tenantId?: string;
+  clientId?: string;
+  family?: ApiFamily;
+  /** Set when the simulator destroyed the socket instead of answering (resetRate). */
+  reset?: boolean;
+  /** Set when a fault (failNext, errorRate, tokenEndpointDown) produced the answer. */
+  fault?: string;
+  durationMs?: number;
+}
+
+export interface RateWindow {
+  limit: number;
+  windowMs: number;
+}
+
+/** Per-family windows; a family set to `false` (or the whole config) is unlimited. */
+export type RateLimitConfig = false | Partial<Record<ApiFamily, RateWindow[] | false>>;
+
+export interface FailNextRule {
+  status: number;
+  /** Only requests whose path contains this text; without it only API / Graph calls match. */
+  pathIncludes?: string;
+  /** How many matching requests fail (default 1). */
+  count?: number;
+  /** Retry-After header value (seconds) to send with the failure. */
+  retryAfter?: number;
+  /** Optional body; default is an MDE-style error for the status. */
+  body?: unknown;
+}
+
+export interface Faults {
+  latencyMs?: number;
+  errorRate?: number;
+  resetRate?: number;
+  tokenEndpointDown?: boolean;
+  failNext?: FailNextRule[];
+}
+
+export type ActionOutcome = 'Succeeded' | 'Failed' | 'TimeOut';
+
+export interface SimMachine {
+  id: string;
+  computerDnsName: string;
+  firstSeen: string;
+  lastSeen: string;
+  osPlatform: string;
+  osVersion: string | null;
+  osProcessor: string;
+  version: string;
+  osBuild: number | null;
+  lastIpAddress: string;
+  lastExternalIpAddress: string;
+  agentVersion: string;
+  healthStatus: string;
+  deviceValue: string;
+  rbacGroupId: number;
+  rbacGroupName: string | null;
+  riskScore: string;
+  exposureLevel: string;
+  isAadJoined: boolean;
+  aadDeviceId: string | null;
+  machineTags: string[];
+  defenderAvStatus: string;
+  onboardingStatus: string;
+  osArchitecture: string;
+  managedBy: string;
+  managedByStatus: string;
+  ipAddresses: { ipAddress: string; macAddress: string | null; type: string; operationalStatus: string }[];
+  vmMetadata: null;
+  isPotentialDuplication: boolean;
+  mergedIntoMachineId: string | null;
+  isExcluded: boolean;
+  exclusionReason: string | null;
+  [key: string]: unknown;
+}
+
+export interface MachineInternal {
+  isolationState: 'NotIsolated' | 'Isolated';
+  isolationType: string | null;
+  loggedOnUsers: { accountName: string; domainName: string }[];
+}
+
+export type SimAlert = Record<string, unknown> & {
+  id: string;
+  status: string;
+  severity: string;
+  machineId: string;
+  computerDnsName: string;
+  lastUpdateTime: string;
+  comments: { comment: string; createdBy: string; createdTime: string }[];
+  evidence: Record<string, unknown>[];
+};
+
+export type SimAction = Record<string, unknown> & {
+  id: string;
+  type: string;
+  status: 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'TimeOut' | 'Cancelled';
+  machineId: string;
+  creationDateTimeUtc: string;
+  lastUpdateDateTimeUtc: string;
+};
+
+export type HuntingType = 'String' | 'DateTime' | 'Int64' | 'Int32' | 'Boolean' | 'Double' | 'TimeSpan' | 'Dynamic';
+export type HuntingValue = string | number | boolean | null;
+export type HuntingRow = Record<string, HuntingValue>;
+
+export interface HuntingTable {
+  name: string;
+  columns: { name: string; type: HuntingType }[];
+  /** DateTime values are epoch milliseconds; they are formatted on output. */
+  rows: HuntingRow[];
+}
+
+export interface SimState {
+  /** Ordered by alertCreationTime ascending (newest last). */
+  alerts: SimAlert[];
+  machines: SimMachine[];
+  /** Simulator-only machine state (isolation), keyed by machine id; never sent on MDE routes. */
+  machineInternal: Map<string, MachineInternal>;
+  actions: SimAction[];
+  tables: Record<string, HuntingTable>;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  tls?: { keyPem: string; certPem: string };
+  seed?: number;
+  machines?: number;
+  alerts?: number;
+  processEvents?: number;
+  networkEvents?: number;
+  fileEvents?: number;
+  tokenLifetimeSec?: number;
+  actionTimings?: { pendingMs?: number; inProgressMs?: number };
+  /** Final status of an action: a function, or a map machine id (or computer name) → outcome. */
+  actionOutcome?: ((action: SimAction) => ActionOutcome) | Record<string, ActionOutcome>;
+  duplicateActionMode?: 'error' | 'return-existing';
+  pageSize?: number;
+  rateLimits?: RateLimitConfig;
+  faults?: Faults;
+  /** Extra apps, or replacements for demo apps with the same clientId. */
+  apps?: Partial<SimApp>[];
+  /** Extra tenants (the demo tenants are always present unless replaced by id). */
+  tenants?: SimTenant[];
+  newAlertIntervalMs?: number;
+  emptyMachinesAs404?: boolean;
+  /** HTTP status for a valid token whose audience is not the MDE API (401 or 403). */
+  wrongAudienceStatus?: 401 | 403;
+  /** Hunting result byte cap (default 124 MB). */
+  maxHuntingResultBytes?: number;
+  /** Hunting row cap (default 100 000). */
+  maxHuntingRows?: number;
+  /** Keep at most this many request-log entries (default 10 000). */
+  maxLogEntries?: number;
+}
+
+export interface SimResponse {
+  status: number;
+  headers?: Record<string, string | number>;
+  body?: string | Buffer;
+}
+
+export type { SimApp, SimTenant };
+
+export interface SimRequest {
+  method: string;
+  /** Decoded path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  rawQuery: string;
+  headers: import('node:http').IncomingHttpHeaders;
+  body: Buffer;
+  /** `https://<Host header>`: used for every absolute URL the simulator prints. */
+  origin: string;
+  log: RequestLogEntry;
+}

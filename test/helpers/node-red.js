@@ -1,0 +1,36 @@
+// Loads node-red-node-test-helper against Node-RED 4.x (Node 20) or 5.x (Node 22):
+// MDE_NODE_RED=4|5 chooses; default follows the running Node major.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const os = require('node:os');
+const helper = require('node-red-node-test-helper');
+
+const major = Number(process.versions.node.split('.')[0]);
+const which = process.env.MDE_NODE_RED || (major >= 22 ? '5' : '4');
+const redPath = require.resolve(which === '5' ? 'node-red-5' : 'node-red');
+const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mde-nr-test-'));
+helper.init(redPath, { userDir });
+
+const dist = path.resolve(__dirname, '..', '..', 'dist', 'nodes');
+const nodes = {
+  config: require(path.join(dist, 'mde-config.js')),
+  token: require(path.join(dist, 'mde-token.js')),
+  alerts: require(path.join(dist, 'mde-alerts.js')),
+  hunting: require(path.join(dist, 'mde-hunting.js')),
+  isolate: require(path.join(dist, 'mde-isolate.js')),
+};
+const allNodes = Object.values(nodes);
+
+function nodeRedVersion() {
+  return require(path.join(path.dirname(redPath), '..', 'package.json')).version;
+}
+
+/** A fresh state directory per test so pending actions of one test never leak into another. */
+function useFreshStateDir() {
+  const dir = fs.mkdtempSync(path.join(userDir, 'state-'));
+  helper.settings({ userDir, mdeConfigStateDir: dir });
+  return dir;
+}
+
+module.exports = { helper, nodes, allNodes, nodeRedVersion, useFreshStateDir, userDir, which };
