@@ -180,6 +180,15 @@ export function aadstsError(n: number, ctx: AadstsContext, opts: { status?: numb
     return new MdeAuthError(entry.sentence(n, ctx), { code: entry.code, aadsts: n, status: opts.status, hint: entry.hint(ctx), cause: opts.cause });
   }
   const desc = opts.description ? ` ${opts.description.replace(/^AADSTS\d+:\s*/, '')}` : '';
+  if (opts.status !== undefined && (opts.status >= 500 || opts.status === 429)) {
+    return new MdeAuthError(`Entra ID is temporarily unavailable (AADSTS${n}, HTTP ${opts.status}).`, {
+      code: 'TokenServiceUnavailable',
+      aadsts: n,
+      status: opts.status,
+      hint: 'a transient problem at the sign-in service; msal waits before asking again (up to a minute), then try again.',
+      cause: opts.cause,
+    });
+  }
   return new MdeAuthError(`Entra ID refused the token request (AADSTS${n}).${desc}`.trim(), {
     code: `AADSTS${n}`,
     aadsts: n,

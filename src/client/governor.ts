@@ -79,15 +79,26 @@ export class RateGovernor {
   /** Totals for tests and status. */
   readonly stats = { granted: 0, queuedTotal: 0, maxQueue: 0, maxWaitMs: 0, pauses: 0 };
 
+  private budgets: RateBudget[];
+
+  /**
+   * `safetyMarginRatio` lengthens every window a little (default 0; the shared registry uses
+   * 2 %, at least 100 ms, at most 1 s) so latency and clock skew between us and the server do not cause 429s.
+   */
   constructor(
-    private budgets: RateBudget[],
+    budgets: RateBudget[],
     private readonly clock: GovernorClock = realClock,
     private readonly onGrant?: (info: GovernorWaitInfo) => void,
+    safetyMarginRatio = 0,
   ) {
     for (const b of budgets) {
       if (!(b.limit > 0) || !(b.windowMs > 0)) throw new RangeError(`invalid rate budget ${JSON.stringify(b)}`);
     }
-    this.maxWindow = Math.max(0, ...budgets.map((b) => b.windowMs));
+    this.budgets = budgets.map((b) => ({
+      limit: b.limit,
+      windowMs: b.windowMs + (safetyMarginRatio > 0 ? Math.min(1_000, Math.max(100, Math.round(b.windowMs * safetyMarginRatio))) : 0),
+    }));
+    this.maxWindow = Math.max(0, ...this.budgets.map((b) => b.windowMs));
   }
 
   get queued(): number {
@@ -248,7 +259,7 @@ export function governorFor(apiOrigin: string, tenantId: string, family: ApiFami
   const key = `${apiOrigin.toLowerCase()}|${tenantId.toLowerCase()}|${family}`;
   let g = registry.get(key);
   if (!g) {
-    g = new RateGovernor(resolveBudgets(family, overrides), clock);
+    g = new RateGovernor(resolveBudgets(family, overrides), clock, undefined, 0.02);
     registry.set(key, g);
   }
   return g;

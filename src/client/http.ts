@@ -1,6 +1,7 @@
 // HTTP to MDE / Graph over got: bearer injection, one token refresh on 401, a governor slot
 // before every attempt, 429 + Retry-After retries (always), 5xx / reset / timeout retries only
 // for idempotent requests, jittered exponential back-off, typed errors.
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as https from 'node:https';
@@ -266,6 +267,8 @@ export class MdeHttp {
     this.retryLimit = Math.max(0, opts.retry?.limit ?? 4);
     this.maxRetryAfterMs = opts.retry?.maxRetryAfterMs ?? 120_000;
     this.baseDelayMs = opts.retry?.baseDelayMs ?? 1_000;
+    // every in-flight request listens on it (through AbortSignal.any)
+    setMaxListeners(0, this.closeCtl.signal);
   }
 
   baseUrl(audience: Audience): string {
@@ -282,6 +285,7 @@ export class MdeHttp {
     if (this.closeCtl.signal.aborted) throw new MdeError('This connection was closed (the flow was redeployed).', { code: 'ConnectionClosed' });
     if (!req.path.startsWith('/') || /(^|\/)\.\.?(\/|$)/.test(req.path)) throw new MdeError(`Bad API path ${JSON.stringify(req.path)}.`, { code: 'InvalidInput' });
     const signal = req.signal ? AbortSignal.any([req.signal, this.closeCtl.signal]) : this.closeCtl.signal;
+    if (signal !== this.closeCtl.signal) setMaxListeners(0, signal);
     const got = await loadGot();
     const url = `${this.baseUrl(req.audience)}${req.path}${buildQuery(req.searchParams)}`;
     const host = new URL(url).host;
@@ -299,6 +303,9 @@ export class MdeHttp {
 
     for (;;) {
       if (signal.aborted) throw abortedError(signal);
+      // Token first, then the slot, then send at once: the slot time is close to the time the
+      // server counts the call (a slow token fetch must not push the call into the next window).
+      token = await this.opts.tokens.getToken(req.audience, refreshed && token ? { forceRefresh: true, staleToken: token.accessToken } : undefined);
       if (governor) {
         const started = Date.now();
         await governor.acquire({
@@ -307,8 +314,9 @@ export class MdeHttp {
         });
         const waited = Date.now() - started;
         if (waited > 50) this.opts.debug?.(`${req.method} ${req.path}: waited ${waited} ms for the ${req.family} rate budget`);
+        // A long queue wait may have aged the token: re-check (cheap, cached).
+        if (waited > 60_000) token = await this.opts.tokens.getToken(req.audience);
       }
-      token = await this.opts.tokens.getToken(req.audience, refreshed && token ? { forceRefresh: true, staleToken: token.accessToken } : undefined);
       this.stats.requests++;
       let res;
       try {

@@ -66,14 +66,31 @@ export function anyOf(prop: string, values: readonly unknown[]): string {
 }
 export { anyOf as in_ };
 
+/** True when `x` is one parenthesised group: `(a or b)` yes, `(a) or (b)` no. */
+function isWrapped(x: string): boolean {
+  if (!x.startsWith('(') || !x.endsWith(')')) return false;
+  let depth = 0;
+  let inStr = false;
+  for (let i = 0; i < x.length; i++) {
+    const ch = x[i];
+    if (ch === "'") inStr = !inStr;
+    else if (!inStr && ch === '(') depth++;
+    else if (!inStr && ch === ')' && --depth === 0 && i < x.length - 1) return false;
+  }
+  return depth === 0;
+}
+
 function group(parts: string[], op: 'and' | 'or'): string {
   const p = parts.filter((x) => x && x.trim());
   if (p.length === 0) return '';
   if (p.length === 1) return p[0]!;
-  return p.map((x) => (/\s(and|or)\s/i.test(x) ? `(${x})` : x)).join(` ${op} `);
+  return p.map((x) => (/\s(and|or)\s/i.test(x) && !isWrapped(x) ? `(${x})` : x)).join(` ${op} `);
 }
 export const and = (...parts: string[]): string => group(parts, 'and');
-export const or = (...parts: string[]): string => `(${group(parts, 'or')})`;
+export const or = (...parts: string[]): string => {
+  const g = group(parts, 'or');
+  return /\sor\s/i.test(g) && !isWrapped(g) ? `(${g})` : g;
+};
 
 // ---------------------------------------------------------------- enums
 

@@ -6,7 +6,7 @@ import type * as https from 'node:https';
 import { AuthError, ConfidentialClientApplication, LogLevel, type Configuration, type AuthenticationResult } from '@azure/msal-node';
 import { scopeFor, type ResolvedCloud } from './clouds';
 import type { Audience, ClientCredential, ConnectionSettings, TokenInfo } from './types';
-import { MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from './errors';
+import { AADSTS_TABLE, MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from './errors';
 import { audienceOf, decodeJwt, rolesOf } from './jwt';
 import { createNetworkClient } from './network-client';
 import { assertClientId, assertTenantId } from './validate';
@@ -123,14 +123,22 @@ export function mapTokenError(e: unknown, ctx: AadstsContext): MdeError {
       if (m) n = Number(m[1]);
     }
     if (Number.isFinite(n) && n > 0) {
-      return aadstsError(n, ctx, { status: se.status, description: extractAadstsDescription(text), cause: e });
+      // msal's throttle cache re-throws a recent 429/5xx with errorCode = the AADSTS numbers and no status.
+      const throttleCached = /^\d+(,\s*\d+)*$/.test(e.errorCode) && se.status === undefined && !AADSTS_TABLE[n];
+      return aadstsError(n, ctx, { status: throttleCached ? 503 : se.status, description: extractAadstsDescription(text), cause: e });
     }
     const host = ctx.authorityHost ?? 'Entra ID';
     if (e.errorCode === 'network_error') {
       const timeout = /ETIMEDOUT|timeout/i.test(text);
       return new MdeNetworkError(
         timeout ? `The Entra ID token endpoint (${host}) did not answer in time.` : `Could not reach the Entra ID token endpoint (${host}): ${e.errorMessage || 'network error'}.`,
-        { code: timeout ? 'Timeout' : 'NetworkError', hint: 'check the network path (proxy, firewall, DNS) to the authority host and the cloud setting.', cause: e },
+        {
+          code: timeout ? 'Timeout' : 'NetworkError',
+          hint: /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(text)
+            ? 'the TLS certificate of the authority host is not trusted: for private endpoints or the simulator, add its CA certificate to the connection.'
+            : 'check the network path (proxy, firewall, DNS) to the authority host and the cloud setting.',
+          cause: e,
+        },
       );
     }
     if (e.errorCode === 'endpoints_resolution_error') {
@@ -242,14 +250,30 @@ export class TokenProvider {
     const key = `${this.tenantId}|${this.clientId}|${audience}`;
     let p = this.inflight.get(key);
     if (p) {
-      const r = await p;
+      const r = await this.withFallback(p, cached, opts);
       // Joined a flight that may have been served from msal's cache with the rejected token.
       if (!opts.forceRefresh || !opts.staleToken || r.accessToken !== opts.staleToken) return r;
       return this.getToken(audience, opts);
     }
     p = this.acquire(audience, resource, skipCache).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
-    return p;
+    return this.withFallback(p, cached, opts);
+  }
+
+  /**
+   * An early refresh (within the margin) that fails still lets the current token be used while
+   * it has more than a minute left — never an expired one, and never after a 401 (forceRefresh).
+   */
+  private async withFallback(p: Promise<TokenInfo>, cached: TokenInfo | undefined, opts: GetTokenOptions): Promise<TokenInfo> {
+    try {
+      return await p;
+    } catch (e) {
+      if (!opts.forceRefresh && cached && cached.expiresOn.getTime() - this.now() > 60_000 && !(e instanceof MdeInputError)) {
+        this.opts.debug?.(`early token refresh failed (${(e as Error).message}); using the current token until it is closer to expiry`);
+        return { ...cached, fromCache: true };
+      }
+      throw e;
+    }
   }
 
   private async acquire(audience: Audience, resource: string, skipCache: boolean): Promise<TokenInfo> {

@@ -30,15 +30,16 @@ export class ActionJournal {
   constructor(readonly file: string) {}
 
   private load(): Promise<void> {
-    this.loaded ??= fs.readFile(this.file, 'utf8').then(
-      (text) => {
+    // A missing or unreadable journal starts empty: it only ever holds work in progress.
+    this.loaded ??= fs
+      .readFile(this.file, 'utf8')
+      .then((text) => {
         const parsed = JSON.parse(text) as Partial<JournalFile>;
         this.data = { version: 1, pending: parsed.pending ?? {}, guards: parsed.guards ?? {} };
-      },
-      () => {
+      })
+      .catch(() => {
         this.data = structuredClone(EMPTY);
-      },
-    );
+      });
     return this.loaded;
   }
 
