@@ -13,7 +13,7 @@ function alertsFlow(sim, props = {}, cfg = {}) {
     configNode(sim, cfg),
     { id: 'alerts', type: 'mde-alerts', z: 'tab', name: '', config: 'cfg', mode: 'list', timeField: 'alertCreationTime', since: '', sinceType: 'str', maxResults: 1000, pageSize: 10000, outputMode: 'array', wires: [['out']], ...props },
     { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 }
@@ -138,16 +138,33 @@ describe('mde-alerts node', () => {
   });
 
   it('absorbs a storm of 429s: every message is eventually answered, none fails', async () => {
-    sim = await simulator({ rateLimits: { windowMs: 1000, limits: { alerts: 4 } } });
+    // The simulator allows 4 calls per second while the client's governor expects MDE's
+    // 100 per minute, so a burst of 12 meets real 429s with Retry-After.
+    sim = await simulator({ rateLimits: { alerts: [{ limit: 4, windowMs: 1000 }] } });
     useFreshStateDir();
-    await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, { maxResults: 5 }, { }), secretCredentials());
+    await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, { maxResults: 5 }), secretCredentials());
     const all = collect(helper.getNode('out'), 12, 30000);
     let failures = 0;
     helper.getNode('caught').on('input', () => failures++);
     for (let i = 0; i < 12; i++) helper.getNode('alerts').receive({ payload: i });
     const msgs = await all;
     assert.equal(msgs.length, 12);
+    assert.deepEqual(msgs.map((m) => m.payload.length), Array(12).fill(5));
     assert.equal(failures, 0);
+    const throttled = apiRequests(sim, (r) => r.status === 429).length;
+    assert.ok(throttled >= 1, 'the simulator really answered 429');
+  });
+
+  it('queues a burst inside the budget the governor is given, without a single 429', async () => {
+    sim = await simulator({ rateLimits: { alerts: [{ limit: 4, windowMs: 1000 }] } });
+    const dir = useFreshStateDir();
+    helper.settings({ mdeConfigStateDir: dir, mdeConfigRateLimits: { alerts: [{ limit: 4, windowMs: 1000 }] } });
+    await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, { maxResults: 5 }), secretCredentials());
+    const all = collect(helper.getNode('out'), 10, 30000);
+    for (let i = 0; i < 10; i++) helper.getNode('alerts').receive({ payload: i });
+    assert.equal((await all).length, 10);
+    assert.equal(apiRequests(sim, (r) => r.status === 429).length, 0);
+    assert.equal(apiRequests(sim, (r) => r.status === 200).length, 10);
   });
 
   it('routes an MDE 403 (missing role) to Catch with the role named', async () => {

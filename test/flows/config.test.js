@@ -87,7 +87,7 @@ describe('mde-config node', () => {
       { id: 'alerts', type: 'mde-alerts', z: 'tab', config: 'cfg', mode: 'list', severity: 'Bogus', wires: [['out']] },
       { id: 'alerts2', type: 'mde-alerts', z: 'tab', config: 'cfg', mode: 'list', severity: 'High', maxResults: 5, wires: [['out']] },
       { id: 'out', type: 'helper', z: 'tab' },
-      { id: 'catch', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'tab' },
     ];
     await helper.load([nodes.config, nodes.alerts], flow, secretCredentials(canary));

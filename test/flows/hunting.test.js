@@ -13,7 +13,7 @@ function huntingFlow(sim, props = {}) {
     configNode(sim),
     { id: 'hunt', type: 'mde-hunting', z: 'tab', config: 'cfg', api: 'graph', query: '', timespan: '', allowRaw: false, convertDates: false, outputMode: 'array', wires: [['out']], ...props },
     { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 }
@@ -78,7 +78,7 @@ describe('mde-hunting node', () => {
       await helper.unload();
     }
     // The same template with a real file name still finds rows.
-    const real = sim.state.events.DeviceProcessEvents.find((e) => e.DeviceId === machine.id);
+    const real = sim.state.tables.DeviceProcessEvents.rows.find((e) => e.DeviceId === machine.id);
     const msg = await run({ query }, { alert: { machineId: machine.id, fileName: real.FileName } });
     assert.ok(msg.payload.length > 0);
     assert.ok(msg.payload.every((r) => r.DeviceId === machine.id && r.FileName === real.FileName));
@@ -86,7 +86,7 @@ describe('mde-hunting node', () => {
 
   it('finds rows whose file names contain quotes and backslashes when asked for them exactly', async () => {
     sim = await simulator();
-    const tricky = sim.state.events.DeviceProcessEvents.find((e) => /["\\]/.test(e.FileName) || /["\\]/.test(e.FolderPath || ''));
+    const tricky = sim.state.tables.DeviceProcessEvents.rows.find((e) => /["\\]/.test(e.FileName) || /["\\]/.test(e.FolderPath || ''));
     assert.ok(tricky, 'the seed has a tricky file name');
     const msg = await run({ query: 'DeviceProcessEvents | where FolderPath == {{payload}} | project FolderPath' }, { payload: tricky.FolderPath });
     assert.ok(msg.payload.length > 0);
@@ -103,7 +103,7 @@ describe('mde-hunting node', () => {
   it('refuses {{{raw}}} insertion unless the node allows it', async () => {
     sim = await simulator();
     const msg = await run({ query: 'DeviceInfo | where DeviceName == "{{{payload}}}"' }, { payload: 'x' }, { expectError: true });
-    assert.match(msg.error.message, /raw|triple|unescaped/i);
+    assert.match(msg.error.message, /\{\{\{payload\}\}\}.*without escaping/);
     assert.equal(apiRequests(sim).length, 0);
   });
 
@@ -122,7 +122,7 @@ describe('mde-hunting node', () => {
   });
 
   it('reports the hunting call quota as its own error code', async () => {
-    sim = await simulator({ rateLimits: { windowMs: 600_000, limits: { 'graph-hunting': 1, hunting: 1 } } });
+    sim = await simulator({ rateLimits: { 'graph-hunting': [{ limit: 1, windowMs: 600_000 }], hunting: [{ limit: 1, windowMs: 600_000 }] } });
     useFreshStateDir();
     await helper.load([nodes.config, nodes.hunting], huntingFlow(sim, { query: 'DeviceInfo | take 1' }), secretCredentials());
     const ok = nextMessage(helper.getNode('out'));
@@ -159,7 +159,8 @@ describe('mde-hunting node', () => {
       const timer = setInterval(() => {
         if (count < 100_000) ticksDuringRows++;
       }, 1);
-      done.finally(() => clearInterval(timer));
+      const stop = () => clearInterval(timer);
+      done.then(stop, stop);
     });
     helper.getNode('hunt').receive({});
     await done;

@@ -19,7 +19,7 @@ function isolateFlow(sim, props = {}, cfg = {}) {
     },
     { id: 'ok', type: 'helper', z: 'tab' },
     { id: 'fail', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 }

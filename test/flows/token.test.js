@@ -13,7 +13,7 @@ function tokenFlow(sim, { cfg = {}, token = {} } = {}) {
     { ...configNode(sim, cfg), z: undefined },
     { id: 'tok', type: 'mde-token', z: 'tab', name: 'token', config: 'cfg', audience: 'mde', requiredRoles: '', wires: [['out']], ...token },
     { id: 'out', type: 'helper', z: 'tab' },
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
   ];
 }
@@ -180,7 +180,7 @@ describe('mde-token node', () => {
 
   it('routes a missing config node to Catch instead of crashing', async () => {
     useFreshStateDir();
-    const flow = [tab, { id: 'tok', type: 'mde-token', z: 'tab', config: '', wires: [['out']] }, { id: 'out', type: 'helper', z: 'tab' }, { id: 'catch', type: 'catch', z: 'tab', scope: null, wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' }];
+    const flow = [tab, { id: 'tok', type: 'mde-token', z: 'tab', config: '', wires: [['out']] }, { id: 'out', type: 'helper', z: 'tab' }, { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' }];
     await helper.load([nodes.config, nodes.token], flow);
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('tok').receive({});
