@@ -242,7 +242,7 @@ function issueToken(ctx: EntraContext, req: SimRequest, tenantRaw: string, versi
     if (form.get('client_assertion_type') !== JWT_BEARER) {
       return aadError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_assertion_type'.");
     }
-    const problem = checkAssertion(app, assertion ?? '', req, tenantRaw);
+    const problem = checkAssertion(app, assertion ?? '', req);
     if (problem) return aadError(401, 'invalid_client', 700027, `Client assertion failed signature validation. [Reason - ${problem}]`);
     appidacr = '2';
   } else if (secret !== undefined) {
@@ -300,7 +300,7 @@ function issueToken(ctx: EntraContext, req: SimRequest, tenantRaw: string, versi
 }
 
 /** Returns why the client assertion is unacceptable, or undefined when it is fine. */
-function checkAssertion(app: SimApp, assertion: string, req: SimRequest, tenantRaw: string): string | undefined {
+function checkAssertion(app: SimApp, assertion: string, req: SimRequest): string | undefined {
   const jwt = decodeJwt(assertion);
   if (!jwt) return 'The client assertion is not a valid JWT.';
   if (!app.certificatePem) return `The key was not found. No certificate is registered for application '${app.clientId}'.`;
@@ -323,14 +323,14 @@ function checkAssertion(app: SimApp, assertion: string, req: SimRequest, tenantR
   const now = Math.floor(Date.now() / 1000);
   if (typeof p.exp !== 'number' || p.exp <= now) return 'The client assertion has expired.';
   if (typeof p.nbf === 'number' && p.nbf > now + 300) return 'The client assertion is not yet valid.';
-  if (typeof p.aud !== 'string' || !sameEndpoint(p.aud, req, tenantRaw)) {
+  if (typeof p.aud !== 'string' || !sameEndpoint(p.aud, req)) {
     return `The audience '${String(p.aud)}' is invalid; it must be the token endpoint that was called.`;
   }
   return undefined;
 }
 
 /** `aud` must name the token URL that was called; the scheme is ignored (recipe A uses http). */
-function sameEndpoint(aud: string, req: SimRequest, _tenantRaw: string): boolean {
+function sameEndpoint(aud: string, req: SimRequest): boolean {
   try {
     const u = new URL(aud);
     const called = new URL(req.origin + req.path);

@@ -193,7 +193,9 @@ export function parseFilter(src: string, resolve: PropResolver): FNode {
 
 /** Sortable text form of a timestamp with 100 ns precision, so 7-digit fractions compare exactly. */
 export function normalizeDate(s: string): string | undefined {
-  const d = Date.parse(/^\d{4}-\d{2}-\d{2}Z$/.test(s) ? s.slice(0, 10) : s);
+  // Date-only and zone-less literals are UTC in OData; Date.parse would read the latter as local time.
+  const text = /^\d{4}-\d{2}-\d{2}Z$/.test(s) ? s.slice(0, 10) : /T[\d:.]+$/.test(s) ? `${s}Z` : s;
+  const d = Date.parse(text);
   if (Number.isNaN(d)) return undefined;
   const frac = /\.(\d+)/.exec(s)?.[1] ?? '';
   return new Date(d).toISOString().slice(0, 23) + frac.slice(3, 7).padEnd(4, '0');

@@ -321,11 +321,10 @@ function col(name: string, type: HuntingTable['columns'][number]['type']) {
 
 const PROCESS_COLUMNS = [
   col('Timestamp', 'DateTime'), col('DeviceId', 'String'), col('DeviceName', 'String'), col('ActionType', 'String'),
-  col('FileName', 'String'), col('FolderPath', 'String'), col('SHA1', 'String'), col('SHA256', 'String'),
-  col('ProcessId', 'Int64'), col('ProcessCommandLine', 'String'), col('ProcessCreationTime', 'DateTime'),
+  col('FileName', 'String'), col('FolderPath', 'String'), col('SHA1', 'String'),
+  col('ProcessId', 'Int64'), col('ProcessCommandLine', 'String'),
   col('AccountDomain', 'String'), col('AccountName', 'String'), col('InitiatingProcessFileName', 'String'),
-  col('InitiatingProcessCommandLine', 'String'), col('InitiatingProcessId', 'Int64'), col('InitiatingProcessAccountName', 'String'),
-  col('IsProcessRemoteSession', 'Boolean'), col('ReportId', 'Int64'),
+  col('InitiatingProcessCommandLine', 'String'), col('InitiatingProcessAccountName', 'String'), col('ReportId', 'Int64'),
 ];
 const NETWORK_COLUMNS = [
   col('Timestamp', 'DateTime'), col('DeviceId', 'String'), col('DeviceName', 'String'), col('ActionType', 'String'),
@@ -350,9 +349,9 @@ const INFO_COLUMNS = [
 function suspiciousProcessRows(m: SimMachine, now: number): HuntingRow[] {
   const base = (minutesAgo: number, img: ProcessImage, cmd: string, parent: string, parentCmd: string, id: number): HuntingRow => ({
     Timestamp: now - minutesAgo * 60_000, DeviceId: m.id, DeviceName: m.computerDnsName, ActionType: 'ProcessCreated',
-    FileName: img.file, FolderPath: img.folder, SHA1: img.sha1, SHA256: img.sha256, ProcessId: id, ProcessCommandLine: cmd,
-    ProcessCreationTime: now - minutesAgo * 60_000, AccountDomain: 'contoso', AccountName: 'jdoe', InitiatingProcessFileName: parent,
-    InitiatingProcessCommandLine: parentCmd, InitiatingProcessId: id - 7, InitiatingProcessAccountName: 'jdoe', IsProcessRemoteSession: false, ReportId: 900000 + id,
+    FileName: img.file, FolderPath: img.folder, SHA1: img.sha1, ProcessId: id, ProcessCommandLine: cmd,
+    AccountDomain: 'contoso', AccountName: 'jdoe', InitiatingProcessFileName: parent,
+    InitiatingProcessCommandLine: parentCmd, InitiatingProcessAccountName: 'jdoe', ReportId: 900000 + id,
   });
   const word = '"WINWORD.EXE" /n "C:\\Users\\jdoe\\Downloads\\invoice \\"final\\".docm"';
   return [
@@ -386,10 +385,9 @@ export function seedHunting(rng: Rng, machines: SimMachine[], now: number, count
     pid += 1 + Math.floor(rng.next() * 40);
     procRows[i] = {
       Timestamp: t, DeviceId: m.id, DeviceName: m.computerDnsName, ActionType: 'ProcessCreated', FileName: img.file,
-      FolderPath: img.folder, SHA1: img.sha1, SHA256: img.sha256, ProcessId: pid, ProcessCommandLine: img.cmd[Math.floor(rng.next() * img.cmd.length)],
-      ProcessCreationTime: t, AccountDomain: 'contoso', AccountName: user, InitiatingProcessFileName: parent,
-      InitiatingProcessCommandLine: PARENT_CMD[parent], InitiatingProcessId: pid - 3, InitiatingProcessAccountName: user,
-      IsProcessRemoteSession: false, ReportId: 10000 + i,
+      FolderPath: img.folder, SHA1: img.sha1, ProcessId: pid, ProcessCommandLine: img.cmd[Math.floor(rng.next() * img.cmd.length)],
+      AccountDomain: 'contoso', AccountName: user, InitiatingProcessFileName: parent,
+      InitiatingProcessCommandLine: PARENT_CMD[parent], InitiatingProcessAccountName: user, ReportId: 10000 + i,
     };
   }
   for (let i = 0; i < nSpecial; i++) procRows[nProc + i] = special[i];

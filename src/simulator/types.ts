@@ -132,12 +132,16 @@ export interface SimState {
   machineInternal: Map<string, MachineInternal>;
   actions: SimAction[];
   tables: Record<string, HuntingTable>;
+  /** Hunting rows by table name: the same arrays as `tables[name].rows` (DateTime values are epoch ms). */
+  events: Record<string, HuntingRow[]>;
 }
 
 export interface SimulatorOptions {
   port?: number;
   host?: string;
   tls?: { keyPem: string; certPem: string };
+  /** Key + certificate registered for DEMO.apps.certificate (default: generated once per process). */
+  demoCertificate?: { keyPem: string; certPem: string };
   seed?: number;
   machines?: number;
   alerts?: number;

@@ -192,6 +192,7 @@ describe('100,000 rows', () => {
     const startMs = Date.now() - t;
     try {
       assert.equal(sim.state.tables.DeviceProcessEvents.rows.length, 100000);
+      assert.equal(sim.state.events.DeviceProcessEvents, sim.state.tables.DeviceProcessEvents.rows);
       assert.ok(startMs < 1500, `start took ${startMs} ms`);
       const tok = await getToken(sim);
       t = Date.now();

@@ -1,0 +1,46 @@
+// The simulator's shared runtime: options with defaults applied, data, identities and knobs.
+import type { EntraContext } from './entra';
+import type { RateLimiter } from './rate-limit';
+import type { Rng } from './rng';
+import type { Faults, RequestLogEntry, SimApp, SimState, SimTenant, SimulatorOptions } from './types';
+
+export interface ResolvedOptions extends SimulatorOptions {
+  seed: number;
+  tokenLifetimeSec: number;
+  pendingMs: number;
+  inProgressMs: number;
+  duplicateActionMode: 'error' | 'return-existing';
+  pageSize: number;
+  wrongAudienceStatus: 401 | 403;
+  maxHuntingResultBytes: number;
+  maxHuntingRows: number;
+  maxLogEntries: number;
+}
+
+export interface SimContext {
+  options: ResolvedOptions;
+  state: SimState;
+  tenants: SimTenant[];
+  apps: SimApp[];
+  entra: EntraContext;
+  /** Randomness for faults and live-generated alerts (seeded, separate from the data seed). */
+  rng: Rng;
+  rateLimiter: RateLimiter;
+  faults: Faults;
+  log: RequestLogEntry[];
+  timers: Set<NodeJS.Timeout>;
+  /** Action id → timers advancing it, so cancel can stop them. */
+  actionTimers: Map<string, NodeJS.Timeout[]>;
+  closed: boolean;
+}
+
+/** setTimeout that is forgotten on close and never keeps the process alive by itself. */
+export function schedule(ctx: SimContext, ms: number, fn: () => void): NodeJS.Timeout {
+  const t = setTimeout(() => {
+    ctx.timers.delete(t);
+    if (!ctx.closed) fn();
+  }, ms);
+  t.unref();
+  ctx.timers.add(t);
+  return t;
+}

@@ -1,0 +1,189 @@
+// Response actions and their lifecycle: Pending -> InProgress -> Succeeded | Failed | TimeOut,
+// or Cancelled (mde-api.md §4.3, §5.3, §7.1). Isolation state changes only on success.
+import * as crypto from 'node:crypto';
+import { schedule, type SimContext } from '../context';
+import { iso7, mdeError, odata } from '../http-util';
+import { applyOData, nextLink, type EntitySetSpec } from '../odata';
+import type { ActionOutcome, SimAction, SimMachine } from '../types';
+import { MACHINE_READ, findMachine, missing, notFound, odataError, readBody, type Route, type RouteCtx } from './route';
+
+export const ACTION_SPEC: EntitySetSpec = {
+  typeName: 'microsoft.windowsDefenderATP.api.MachineAction',
+  filterable: ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc', 'lastUpdateDateTimeUtc', 'scope', 'computerDnsName'],
+  dateProps: ['creationDateTimeUtc', 'lastUpdateDateTimeUtc', 'cancellationDateTimeUtc'],
+};
+
+const CANCEL_ROLES = ['Machine.CollectForensics', 'Machine.Isolate', 'Machine.RestrictExecution', 'Machine.Scan', 'Machine.Offboard', 'Machine.StopAndQuarantine', 'Machine.LiveResponse'];
+const ACTIVE = new Set(['Pending', 'InProgress']);
+
+function stamp(sim: SimContext): string {
+  return iso7(Date.now(), sim.rng.int(0, 9999));
+}
+
+function outcomeFor(sim: SimContext, action: SimAction, machine: SimMachine): ActionOutcome {
+  const o = sim.options.actionOutcome;
+  if (typeof o === 'function') return o(action);
+  if (o) return o[machine.id] ?? o[machine.computerDnsName] ?? 'Succeeded';
+  return 'Succeeded';
+}
+
+function setStatus(sim: SimContext, a: SimAction, status: SimAction['status']): void {
+  a.status = status;
+  a.lastUpdateDateTimeUtc = stamp(sim);
+}
+
+/** Schedules the action's progress; the timers die with the simulator or on cancel. */
+function advance(sim: SimContext, a: SimAction, machine: SimMachine): void {
+  const { pendingMs, inProgressMs } = sim.options;
+  const t1 = schedule(sim, pendingMs, () => {
+    if (a.status === 'Pending') setStatus(sim, a, 'InProgress');
+  });
+  const t2 = schedule(sim, pendingMs + inProgressMs, () => {
+    if (a.status !== 'InProgress') return;
+    const outcome = outcomeFor(sim, a, machine);
+    setStatus(sim, a, outcome);
+    sim.actionTimers.delete(a.id);
+    if (outcome !== 'Succeeded') {
+      a.errorHResult = outcome === 'TimeOut' ? -2147023436 : -2147467259;
+      return;
+    }
+    const internal = sim.state.machineInternal.get(machine.id);
+    if (!internal) return;
+    if (a.type === 'Isolate') {
+      internal.isolationState = 'Isolated';
+      internal.isolationType = typeof a.scope === 'string' ? a.scope : 'Full';
+    } else if (a.type === 'Unisolate') {
+      internal.isolationState = 'NotIsolated';
+      internal.isolationType = null;
+    }
+  });
+  sim.actionTimers.set(a.id, [t1, t2]);
+}
+
+interface ActionSpec {
+  type: string;
+  path: string;
+  roles: string[];
+  /** Extra body properties and how they become the action's scope / file info. */
+  extra: string[];
+  validate?: (body: Record<string, unknown>, machine: SimMachine) => { error?: ReturnType<typeof mdeError>; scope?: string | null; relatedFileInfo?: unknown };
+}
+
+const ACTIONS: ActionSpec[] = [
+  {
+    type: 'Isolate', path: 'isolate', roles: ['Machine.Isolate'], extra: ['IsolationType'],
+    validate: (b, m) => {
+      const t = b.IsolationType ?? 'Full';
+      if (t !== 'Full' && t !== 'Selective' && t !== 'UnManagedDevice') return { error: mdeError(400, 'InvalidInput', `Invalid input IsolationType: ${String(t)}. Allowed values: Full, Selective, UnManagedDevice.`) };
+      if (m.osPlatform === 'macOS') return { error: mdeError(400, 'OsPlatformNotSupported', `OS Platform ${m.osPlatform} isn't supported for this action.`) };
+      return { scope: t };
+    },
+  },
+  { type: 'Unisolate', path: 'unisolate', roles: ['Machine.Isolate'], extra: [] },
+  { type: 'RestrictCodeExecution', path: 'restrictCodeExecution', roles: ['Machine.RestrictExecution'], extra: [] },
+  { type: 'UnrestrictCodeExecution', path: 'unrestrictCodeExecution', roles: ['Machine.RestrictExecution'], extra: [] },
+  { type: 'CollectInvestigationPackage', path: 'collectInvestigationPackage', roles: ['Machine.CollectForensics'], extra: [] },
+  {
+    type: 'RunAntiVirusScan', path: 'runAntiVirusScan', roles: ['Machine.Scan'], extra: ['ScanType'],
+    validate: (b) => {
+      if (b.ScanType === undefined) return { error: missing('ScanType') };
+      if (b.ScanType !== 'Quick' && b.ScanType !== 'Full') return { error: mdeError(400, 'InvalidInput', `Invalid input ScanType: ${String(b.ScanType)}. Allowed values: Quick, Full.`) };
+      return { scope: b.ScanType };
+    },
+  },
+];
+
+function createAction(rc: RouteCtx, spec: ActionSpec, machineId: string) {
+  const sim = rc.sim;
+  const b = readBody(rc.req, ['Comment', 'ExternalId', 'RequestSource', 'Title', ...spec.extra]);
+  if (!b.ok) return b.response;
+  const machine = findMachine(sim, machineId);
+  if (!machine) return notFound(`Machine ${machineId} was not found`);
+  const comment = b.body.Comment;
+  if (typeof comment !== 'string' || comment.trim() === '') return missing('Comment');
+  const v = spec.validate?.(b.body, machine) ?? {};
+  if (v.error) return v.error;
+  const existing = sim.state.actions.find((a) => a.machineId === machine.id && a.type === spec.type && ACTIVE.has(a.status));
+  if (existing) {
+    if (sim.options.duplicateActionMode === 'return-existing') return odata(201, { '@odata.context': `${rc.base}/$metadata#MachineActions/$entity`, ...existing });
+    return mdeError(400, 'ActiveRequestAlreadyExists', 'Action is already in progress');
+  }
+  const now = stamp(sim);
+  const action: SimAction = {
+    id: crypto.randomUUID(),
+    type: spec.type,
+    title: null,
+    requestor: rc.principal.displayName,
+    requestorComment: comment,
+    status: 'Pending',
+    machineId: machine.id,
+    computerDnsName: machine.computerDnsName,
+    creationDateTimeUtc: now,
+    lastUpdateDateTimeUtc: now,
+    cancellationRequestor: null,
+    cancellationComment: null,
+    cancellationDateTimeUtc: null,
+    errorHResult: 0,
+    scope: v.scope ?? null,
+    externalId: typeof b.body.ExternalId === 'string' ? b.body.ExternalId : null,
+    requestSource: 'PublicApi',
+    relatedFileInfo: v.relatedFileInfo ?? null,
+    commands: [],
+    troubleshootInfo: null,
+  };
+  sim.state.actions.push(action);
+  advance(sim, action, machine);
+  return odata(201, { '@odata.context': `${rc.base}/$metadata#MachineActions/$entity`, ...action });
+}
+
+function cancel(rc: RouteCtx, id: string) {
+  const sim = rc.sim;
+  const a = sim.state.actions.find((x) => x.id.toLowerCase() === id.toLowerCase());
+  if (!a) return notFound(`Machine action ${id} was not found`);
+  const b = readBody(rc.req, ['Comment']);
+  if (!b.ok) return b.response;
+  if (typeof b.body.Comment !== 'string' || b.body.Comment.trim() === '') return missing('Comment');
+  if (!ACTIVE.has(a.status)) return mdeError(400, 'BadRequest', `Machine action ${a.id} can't be cancelled because its status is ${a.status}.`);
+  for (const t of sim.actionTimers.get(a.id) ?? []) {
+    clearTimeout(t);
+    sim.timers.delete(t);
+  }
+  sim.actionTimers.delete(a.id);
+  const now = stamp(sim);
+  a.status = 'Cancelled';
+  a.cancellationRequestor = rc.principal.displayName;
+  a.cancellationComment = b.body.Comment;
+  a.cancellationDateTimeUtc = now;
+  a.lastUpdateDateTimeUtc = now;
+  return odata(200, { '@odata.context': `${rc.base}/$metadata#MachineActions/$entity`, ...a });
+}
+
+function listActions(rc: RouteCtx) {
+  try {
+    const r = applyOData(rc.sim.state.actions, rc.req.query, ACTION_SPEC, rc.sim.options.pageSize);
+    const body: Record<string, unknown> = { '@odata.context': `${rc.base}/$metadata#MachineActions`, value: r.items };
+    if (r.nextSkip !== undefined) body['@odata.nextLink'] = nextLink(rc.req.origin, rc.req.path, rc.req.query, r.nextSkip);
+    return odata(200, body);
+  } catch (e) {
+    return odataError(e);
+  }
+}
+
+export const machineActionRoutes: Route[] = [
+  ...ACTIONS.map((spec): Route => ({
+    method: 'POST',
+    pattern: new RegExp(`^/machines/([^/]+)/${spec.path}$`, 'i'),
+    family: 'machineactions',
+    roles: spec.roles,
+    handler: (rc, [id]) => createAction(rc, spec, id),
+  })),
+  { method: 'GET', pattern: /^\/machineactions$/i, family: 'machineactions', roles: MACHINE_READ, handler: listActions },
+  {
+    method: 'GET', pattern: /^\/machineactions\/([^/]+)$/i, family: 'machineactions', roles: MACHINE_READ,
+    handler: (rc, [id]) => {
+      const a = rc.sim.state.actions.find((x) => x.id.toLowerCase() === id.toLowerCase());
+      return a ? odata(200, { '@odata.context': `${rc.base}/$metadata#MachineActions/$entity`, ...a }) : notFound(`Machine action ${id} was not found`);
+    },
+  },
+  { method: 'POST', pattern: /^\/machineactions\/([^/]+)\/cancel$/i, family: 'machineactions', roles: CANCEL_ROLES, handler: (rc, [id]) => cancel(rc, id) },
+];
