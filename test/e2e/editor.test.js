@@ -109,8 +109,7 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     await page.fill('#node-config-input-clientSecret', env.DEMO.secret);
     await page.click('#node-config-dialog-ok');
     await page.waitForSelector('#node-config-input-tenantId', { state: 'detached' });
-    await page.fill('#node-input-name', 'Alerts of the last 30 days');
-    await page.fill('#node-input-since', '30d').catch(() => {});
+    await page.fill('#node-input-name', 'Alerts of the last 24 hours');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('#node-input-config', { state: 'detached' });
     assert.equal(await page.evaluate((id) => RED.nodes.node(id).valid, alertsNodeId), true, 'mde-alerts is valid once it has a connection');

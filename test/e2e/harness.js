@@ -40,7 +40,7 @@ async function startStack() {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
-    stack.context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+    stack.context = await stack.browser.newContext({ viewport: { width: 1600, height: 960 }, deviceScaleFactor: 1 });
     stack.page = await stack.context.newPage();
     stack.page.setDefaultTimeout(15_000);
     stack.pageErrors = [];

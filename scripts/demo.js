@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// `npm start`: the offline demo. Builds if needed, starts the bundled MDE simulator (loopback
+// HTTPS, demo tenant, new alerts every ~45 s) and a Node-RED with its own user directory in
+// .demo/userdir (ignored by git), installs this package into it from an `npm pack` tarball (like
+// Manage palette > Install), deploys the example playbooks with one connection pointed at the
+// simulator, and prints where to click. Ctrl-C stops Node-RED, then the simulator.
+//
+// Options: --port N (Node-RED, default 1880 or $PORT), --sim-port N (simulator, default 8443 or
+// $MDE_SIM_PORT), --reset (re-deploy the playbooks even if you changed the flows; the old flows
+// are kept in a backup file), --rebuild (build even if dist/ looks current), --quiet (no
+// simulator alert lines).
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const env = require('./lib/node-red-env');
+
+const root = env.root;
+const demoDir = path.join(root, '.demo');
+const userDir = path.join(demoDir, 'userdir');
+const certDir = path.join(demoDir, 'sim-cert');
+const stateFile = path.join(demoDir, 'state.json');
+const logFile = path.join(demoDir, 'node-red.log');
+
+function parseArgs(argv) {
+  const opts = { port: Number(process.env.PORT) || 1880, simPort: Number(process.env.MDE_SIM_PORT) || 8443, reset: false, rebuild: false, quiet: false, alertIntervalSec: 45 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.split('=')[1] : argv[++i];
+      if (v === undefined) fail(`${a} needs a value`);
+      return v;
+    };
+    if (a.startsWith('--port')) opts.port = Number(value());
+    else if (a.startsWith('--sim-port')) opts.simPort = Number(value());
+    else if (a.startsWith('--alert-interval')) opts.alertIntervalSec = Number(value());
+    else if (a === '--reset') opts.reset = true;
+    else if (a === '--rebuild') opts.rebuild = true;
+    else if (a === '--quiet') opts.quiet = true;
+    else if (a === '--help' || a === '-h') {
+      console.log('npm start [-- --port 1880] [--sim-port 8443] [--reset] [--rebuild] [--quiet] [--alert-interval 45]');
+      process.exit(0);
+    } else fail(`Unknown option ${a} (try --help)`);
+  }
+  for (const [name, p] of [['--port', opts.port], ['--sim-port', opts.simPort]]) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) fail(`${name} must be a TCP port number (1-65535), got ${p}`);
+  }
+  if (opts.port === opts.simPort) fail('Node-RED and the simulator need two different ports.');
+  return opts;
+}
+
+function fail(message) {
+  console.error(`\nnpm start: ${message}\n`);
+  process.exit(1);
+}
+
+const c = process.stdout.isTTY && !process.env.NO_COLOR ? { b: (s) => `\x1b[1m${s}\x1b[22m`, dim: (s) => `\x1b[2m${s}\x1b[22m`, red: (s) => `\x1b[31m${s}\x1b[39m`, yellow: (s) => `\x1b[33m${s}\x1b[39m`, cyan: (s) => `\x1b[36m${s}\x1b[39m` } : { b: String, dim: String, red: String, yellow: String, cyan: String };
+
+/** The simulator's TLS certificate, persisted so a browser exception or a trusted CA survives restarts. Same file names as `mde-simulator --cert-dir`. */
+function simulatorCertificate(sim) {
+  const certFile = path.join(certDir, 'simulator-cert.pem');
+  const keyFile = path.join(certDir, 'simulator-key.pem');
+  if (fs.existsSync(certFile) && fs.existsSync(keyFile)) {
+    try {
+      const x = new crypto.X509Certificate(fs.readFileSync(certFile));
+      if (Date.parse(x.validTo) > Date.now() + 86_400_000 && x.checkIP('127.0.0.1')) return { certFile, certPem: fs.readFileSync(certFile, 'utf8'), keyPem: fs.readFileSync(keyFile, 'utf8') };
+    } catch {
+      // unreadable: make a new one
+    }
+  }
+  const gen = sim.generateSelfSignedCertificate({ commonName: 'localhost', altNames: { dns: ['localhost'], ips: ['127.0.0.1', '::1'] }, days: 825 });
+  fs.mkdirSync(certDir, { recursive: true });
+  fs.writeFileSync(certFile, gen.certPem);
+  fs.writeFileSync(keyFile, gen.keyPem, { mode: 0o600 });
+  return { certFile, certPem: gen.certPem, keyPem: gen.keyPem };
+}
+
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function playbookStamp(simUrl) {
+  const h = crypto.createHash('sha256').update(simUrl);
+  for (const ex of env.loadExamples()) h.update(ex.file).update(JSON.stringify(ex.nodes));
+  return h.digest('hex').slice(0, 16);
+}
+
+function printGuide(nr, sim, flows, deployed) {
+  const tabs = flows.filter((n) => n.type === 'tab');
+  const tabUrl = (id) => `${nr.url}#flow/${id}`;
+  const lines = [
+    '',
+    c.b(`Node-RED is running with the Microsoft Defender nodes: ${c.cyan(nr.url)}`),
+    c.dim(`Simulator (MDE + Entra ID + Graph, tenant ${env.DEMO.tenantId}): ${sim.url}  ·  new alert every ${Math.round(sim.options.newAlertIntervalMs / 1000)} s`),
+    deployed ? c.dim('The example playbooks were just deployed; the connection "Simulator (change for a real tenant)" holds the demo secret.') : c.dim('Your flows from the last run were kept (start with `npm start -- --reset` to re-deploy the example playbooks).'),
+    '',
+    'What to click:',
+    ...tabs.map((t) => `  • ${t.label.padEnd(48)} ${c.dim(tabUrl(t.id))}`),
+    '',
+    `  1. Open ${c.b('01 High severity alert')} and press the button of ${c.b('"Check for new High alerts"')}; open the debug sidebar`,
+    `     (bug icon, top right): after ~10 s an incident report shows the hunt and the Selective isolation.`,
+    `  2. ${c.b('02 Daily hunt')}: press "Every day at 07:00" for a table of suspicious command lines.`,
+    `  3. ${c.b('03 Alert triage')}: press "Triage New alerts" and watch the switch route them by severity.`,
+    `  4. ${c.b('04 Token and http request')}: press "List 5 machines" (a token + the core http request node).`,
+    `  5. ${c.b('05 Release isolation')}: press "Analyst approves: last isolated by 01" to release the machine of step 1`,
+    `     (within 30 s of the isolation the contradictory-action rail refuses it: that is on purpose).`,
+    `  Palette: the ${c.b('Microsoft Defender')} category on the left. Import > Examples > ${env.MODULE} has the same playbooks.`,
+    `  Real tenant: double-click the connection in the Configuration nodes sidebar, set cloud, tenant, client ID and secret.`,
+    '',
+    c.dim(`Node-RED log: ${path.relative(process.cwd(), logFile) || logFile}    Simulator state: ${sim.url}/_simulator/state`),
+    c.b('Press Ctrl-C to stop Node-RED and the simulator.'),
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+
+  // Fail fast, before building anything, when a port is taken.
+  try {
+    await env.checkPortFree(opts.port, '127.0.0.1', 'Node-RED', `start on another port: \`npm start -- --port 1881\` (or PORT=1881 npm start)`);
+    await env.checkPortFree(opts.simPort, '127.0.0.1', 'the MDE simulator', `start it on another port: \`npm start -- --sim-port 9443\` (or MDE_SIM_PORT=9443 npm start)`);
+  } catch (err) {
+    fail(err.message);
+  }
+
+  try {
+    env.ensureBuilt({ force: opts.rebuild });
+  } catch (err) {
+    fail(err.message);
+  }
+
+  const simModule = require(path.join(root, 'dist', 'simulator', 'index.js'));
+  const cert = simulatorCertificate(simModule);
+  let sim;
+  try {
+    sim = await simModule.startSimulator({
+      port: opts.simPort,
+      host: '127.0.0.1',
+      tls: { keyPem: cert.keyPem, certPem: cert.certPem },
+      newAlertIntervalMs: opts.alertIntervalSec > 0 ? opts.alertIntervalSec * 1000 : 0,
+    });
+  } catch (err) {
+    if (err && err.code === 'EADDRINUSE') fail(`Port ${opts.simPort} is already in use, so the MDE simulator cannot start. Stop whatever uses it, or run \`npm start -- --sim-port 9443\`.`);
+    throw err;
+  }
+
+  let nr;
+  let stopping = false;
+  const stopAll = async (code = 0, why = '') => {
+    if (stopping) return;
+    stopping = true;
+    if (why) console.log(`\n${why}`);
+    if (nr) {
+      process.stdout.write('Stopping Node-RED ... ');
+      await nr.stop();
+      console.log('done.');
+    }
+    process.stdout.write('Stopping the simulator ... ');
+    await sim.close();
+    console.log('done.');
+    process.exit(code);
+  };
+  let interrupts = 0;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      interrupts += 1;
+      if (interrupts > 1) {
+        if (nr && !nr.exited()) nr.child.kill('SIGKILL');
+        process.exit(130);
+      }
+      void stopAll(0, sig === 'SIGINT' ? 'Ctrl-C received.' : `${sig} received.`);
+    });
+  }
+
+  try {
+    // Node-RED user directory: settings, our package from a tarball, and a clean isolation journal
+    // (the simulator starts fresh every time, so action ids from a previous run mean nothing).
+    env.writeSettings(userDir, { port: opts.port, stateDir: 'mde-state' });
+    fs.rmSync(path.join(userDir, 'mde-state'), { recursive: true, force: true });
+    env.installPackage(userDir, { packDir: path.join(demoDir, 'pack') });
+
+    const flows = env.demoFlows(sim.url);
+    const stamp = playbookStamp(sim.url);
+    const state = readState();
+    const flowFile = path.join(userDir, 'flows.json');
+    const deploy = opts.reset || !fs.existsSync(flowFile) || state.playbookStamp !== stamp;
+    if (deploy) {
+      if (fs.existsSync(flowFile) && fs.readFileSync(flowFile, 'utf8').trim().length > 2) {
+        const backup = path.join(userDir, `flows.backup-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+        fs.copyFileSync(flowFile, backup);
+        console.log(c.dim(`Your previous flows were saved to ${path.relative(root, backup)}.`));
+      }
+      // Start empty, then deploy through the admin API like the editor does, so the demo
+      // secret is stored encrypted by Node-RED itself and never written by this script.
+      fs.writeFileSync(flowFile, '[]\n');
+      fs.rmSync(path.join(userDir, 'flows_cred.json'), { force: true });
+    }
+
+    process.stdout.write(`Starting Node-RED on port ${opts.port} ... `);
+    fs.mkdirSync(demoDir, { recursive: true });
+    fs.writeFileSync(logFile, `--- npm start ${new Date().toISOString()}\n`);
+    nr = await env.startNodeRed({
+      userDir,
+      port: opts.port,
+      caFile: cert.certFile,
+      logFile,
+      onLine: (line) => {
+        if (/\[(error|warn)\]/.test(line) && !/Your flow credentials file|Communication server error|was not deployed|Projects disabled|Encrypted credentials not found/.test(line)) console.log(c.yellow(`[node-red] ${line.replace(/^\d+ \w+ \d+:\d+:\d+ - /, '')}`));
+      },
+    });
+    console.log('ready.');
+    if (deploy) {
+      await env.deployFlows(nr.url, flows);
+      fs.writeFileSync(stateFile, JSON.stringify({ playbookStamp: stamp, deployedAt: new Date().toISOString() }, null, 2) + '\n');
+    }
+    nr.waitForExit().then((exit) => {
+      if (!stopping) void stopAll(1, c.red(`Node-RED stopped unexpectedly (code ${exit.code}, signal ${exit.signal}); see ${logFile}.`));
+    });
+    printGuide(nr, sim, deploy ? flows : JSON.parse(fs.readFileSync(flowFile, 'utf8')), deploy);
+    console.log(c.dim(`(ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`));
+
+    if (!opts.quiet) {
+      let seen = sim.state.alerts.length;
+      const t = setInterval(() => {
+        const all = sim.state.alerts;
+        for (const a of all.slice(seen)) console.log(c.dim(`[simulator] new ${a.severity} alert: ${a.title} on ${a.computerDnsName}`));
+        seen = all.length;
+      }, 2000);
+      t.unref();
+    }
+  } catch (err) {
+    console.error(c.red(`\nnpm start failed: ${err.message}`));
+    await stopAll(1);
+  }
+}
+
+main().catch((err) => {
+  console.error(err && err.stack ? err.stack : err);
+  process.exit(1);
+});
