@@ -41,6 +41,19 @@ export class MdeError extends Error {
     if (opts.aadsts !== undefined) this.aadsts = opts.aadsts;
   }
 
+  /** The sentence without the appended hint (UIs that show the hint on its own line). */
+  get summary(): string {
+    return this.hint ? this.message.slice(0, this.message.length - ` Hint: ${this.hint}`.length) : this.message;
+  }
+
+  /**
+   * Node-RED builds msg.error.message from toString(); analysts should read the sentence, not
+   * "MdeInputError: ..." (the class stays in `name`, the stable code in `code`).
+   */
+  override toString(): string {
+    return this.message;
+  }
+
   /** JSON-safe view (for msg.error / logs); the cause is left out on purpose. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, message: this.message, code: this.code, status: this.status, mde: this.mde, hint: this.hint, retryAfterMs: this.retryAfterMs, aadsts: this.aadsts };

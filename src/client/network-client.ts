@@ -2,7 +2,8 @@
 // failures thrown as msal AuthErrors with readable messages (anything else msal replaces by a
 // message-less network_error). No retries here: msal's throttle cache + our single flight decide.
 import type * as https from 'node:https';
-import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { msal } from './msal';
 import { loadGot } from './got';
 
 export interface NetworkClientOptions {
@@ -40,13 +41,13 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
     } catch (e) {
       const err = e as { code?: string; name?: string; message?: string };
       // Message names host + error code only: never the body (it holds the secret / assertion).
-      throw new AuthError('network_error', '', `${method} ${hostOf(url)}: ${err.code ?? err.name ?? 'error'} ${err.message ?? ''}`.trim());
+      throw new (msal().AuthError)('network_error', '', `${method} ${hostOf(url)}: ${err.code ?? err.name ?? 'error'} ${err.message ?? ''}`.trim());
     }
     let body: T;
     try {
       body = JSON.parse(res.body) as T;
     } catch {
-      throw new AuthError('network_error', '', `${hostOf(url)} answered HTTP ${res.statusCode} with a non-JSON body`);
+      throw new (msal().AuthError)('network_error', '', `${hostOf(url)} answered HTTP ${res.statusCode} with a non-JSON body`);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);

@@ -3,7 +3,8 @@
 // expiry" rule on top of msal's cache, and msal errors mapped to MdeAuthError with hints.
 import * as crypto from 'node:crypto';
 import type * as https from 'node:https';
-import { AuthError, ConfidentialClientApplication, LogLevel, type Configuration, type AuthenticationResult } from '@azure/msal-node';
+import type { AuthError, ConfidentialClientApplication, Configuration, AuthenticationResult } from '@azure/msal-node';
+import { isMsalAuthError, msal } from './msal';
 import { scopeFor, type ResolvedCloud } from './clouds';
 import type { Audience, ClientCredential, ConnectionSettings, TokenInfo } from './types';
 import { AADSTS_TABLE, MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from './errors';
@@ -113,7 +114,7 @@ export function buildMsalCredential(c: ClientCredential | undefined): MsalCreden
 /** msal error (or anything thrown inside acquireToken) → MdeAuthError / MdeNetworkError. */
 export function mapTokenError(e: unknown, ctx: AadstsContext): MdeError {
   if (e instanceof MdeError) return e;
-  if (e instanceof AuthError) {
+  if (isMsalAuthError(e)) {
     const se = e as AuthError & { errorNo?: string | number; status?: number };
     const text = `${e.errorMessage ?? ''} ${e.message ?? ''}`;
     let n = se.errorNo !== undefined && se.errorNo !== '' ? Number(se.errorNo) : NaN;
@@ -212,6 +213,7 @@ export class TokenProvider {
       });
     }
     const debug = this.opts.debug;
+    const { ConfidentialClientApplication, LogLevel } = msal();
     this.cca = new ConfidentialClientApplication({
       auth,
       system: {

@@ -8,6 +8,7 @@ import { IsolationGuard, type GuardSnapshot } from '../client/safety/isolation-g
 import type { MdeConfigNode } from './shared/config-handle';
 import { buildConnectionSettings, CREDENTIAL_TYPES, type ConfigCredentials, type ConfigProperties } from './shared/config-settings';
 import type { NodeAPI, NodeDef } from './shared/node-types';
+import type { ConnectionSettings } from '../client/types';
 import { registerTestConnectionRoute } from './shared/test-connection';
 
 interface MdeConfigDef extends NodeDef, ConfigProperties {
@@ -39,6 +40,10 @@ export = function register(RED: NodeAPI): void {
       path.join(os.homedir(), '.node-red'),
   );
 
+  // settings.js `mdeConfigRateLimits`: per-family budgets ({ alerts: [{ limit, windowMs }] ...})
+  // or false to lift the governor (benchmarks, private test endpoints). Default: MDE's budgets.
+  const rateLimits = (RED.settings as unknown as Record<string, unknown>).mdeConfigRateLimits as ConnectionSettings['rateLimits'] | undefined;
+
   function MdeConfig(this: MdeConfigNode & { credentials: ConfigCredentials }, def: MdeConfigDef): void {
     RED.nodes.createNode(this, def);
     const node = this as MdeConfigNode & { credentials: ConfigCredentials };
@@ -54,7 +59,10 @@ export = function register(RED: NodeAPI): void {
       isolationWindowMs,
       journal,
       connection(): MdeConnection {
-        connection ??= new MdeConnection(buildConnectionSettings(def, node.credentials ?? {}));
+        connection ??= new MdeConnection({
+          ...buildConnectionSettings(def, node.credentials ?? {}),
+          ...(rateLimits === undefined ? {} : { rateLimits }),
+        });
         return connection;
       },
       isolationGuard(): Promise<IsolationGuard> {

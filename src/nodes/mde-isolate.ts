@@ -184,7 +184,7 @@ export = function register(RED: NodeAPI): void {
         const conflict = guard.checkConflict(machine.id, verb, conflictWindowMs);
         if (!conflict.allowed) {
           throw safetyError(
-            translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: verb }),
+            translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: verb, window: Math.round(conflictWindowMs / 1000) }),
             'ContradictoryAction',
           );
         }

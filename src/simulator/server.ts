@@ -121,7 +121,7 @@ export function createRequestHandler(sim: SimContext, hooks: ControlHooks): http
         /* keep the raw path: a malformed escape simply will not match a route */
       }
       const kind = classify(path);
-      const log: RequestLogEntry = { time: new Date(started).toISOString(), method: req.method ?? 'GET', path, query: url.search.replace(/^\?/, ''), status: 0, kind };
+      const log: RequestLogEntry = { time: new Date(started).toISOString(), method: req.method ?? 'GET', host: hostHeader, path, query: url.search.replace(/^\?/, ''), status: 0, kind };
       const simReq: SimRequest = { method: (req.method ?? 'GET').toUpperCase(), path, query: url.searchParams, rawQuery: url.search, headers: req.headers, body: Buffer.concat(chunks), origin: `https://${hostHeader}`, log };
 
       const finish = (r: SimResponse) => {

@@ -7,6 +7,8 @@ export type RequestKind = 'token' | 'discovery' | 'api' | 'graph' | 'control';
 export interface RequestLogEntry {
   time: string;
   method: string;
+  /** Host header as sent: which cloud host the client believed it was calling. */
+  host: string;
   path: string;
   query: string;
   status: number;

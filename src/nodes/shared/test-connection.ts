@@ -21,8 +21,8 @@ const CREDENTIAL_KEYS: (keyof ConfigCredentials)[] = ['clientSecret', 'certifica
 
 function errorJson(err: unknown): Record<string, unknown> {
   if (err instanceof MdeError) {
-    const { code, message, hint, aadsts, status } = err;
-    return { code, message, hint, aadsts, status };
+    const { code, summary, hint, aadsts, status } = err;
+    return { code, message: summary, hint, aadsts, status };
   }
   return { code: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
