@@ -4,31 +4,23 @@
 import type { ApiFamily, RateBudget, RateBudgets } from './types';
 import { MdeError } from './errors';
 
+// Documented budgets (mde-api.md §6.4): most APIs 100/min and 1,500/h each; hunting 45/min.
+const perApi = (): RateBudget[] => [
+  { limit: 100, windowMs: 60_000 },
+  { limit: 1_500, windowMs: 3_600_000 },
+];
+const perHunting = (): RateBudget[] => [
+  { limit: 45, windowMs: 60_000 },
+  { limit: 1_500, windowMs: 3_600_000 },
+];
+
 export const DEFAULT_RATE_BUDGETS: RateBudgets = {
-  alerts: [
-    { limit: 100, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
-  machines: [
-    { limit: 100, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
-  machineactions: [
-    { limit: 100, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
-  other: [
-    { limit: 100, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
-  hunting: [
-    { limit: 45, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
-  'graph-hunting': [
-    { limit: 45, windowMs: 60_000 },
-    { limit: 1_500, windowMs: 3_600_000 },
-  ],
+  alerts: perApi(),
+  machines: perApi(),
+  machineactions: perApi(),
+  other: perApi(),
+  hunting: perHunting(),
+  'graph-hunting': perHunting(),
 };
 
 export interface GovernorClock {

@@ -5,7 +5,7 @@ import { translate } from './shared/i18n';
 import { MdeAuthError } from '../client/errors';
 import type { Audience } from '../client/types';
 import { wireActionNode } from './shared/base';
-import { unmetNeeds } from './shared/node-permissions';
+import { tokenNodeNeeds, unmetRoleGroups } from '../client/permissions';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 import { splitList } from './shared/typed-input';
 
@@ -27,7 +27,7 @@ export = function register(RED: NodeAPI): void {
       async onInput({ msg, send, status, config }) {
         status.requesting(translate(RED, 'mde-token.status.requesting'));
         const token = await config.connection().getToken(audience);
-        const missing = unmetNeeds(token.roles, required.map((r) => [r])).map((anyOf) => anyOf[0]);
+        const missing = unmetRoleGroups(token.roles, tokenNodeNeeds(required)).map((anyOf) => anyOf[0]);
         if (missing.length) {
           throw new MdeAuthError(
             translate(RED, 'mde-token.errors.missing-roles', { audience: audience === 'graph' ? 'Microsoft Graph' : 'the MDE API', roles: missing.join(', ') }),

@@ -1,6 +1,7 @@
 'use strict';
 // Config node: Test connection admin route, secret hygiene (canary), redeploy.
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it } = require('node:test');
+const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
 const { simulator, configNode, secretCredentials, APPS, nextMessage, sleep } = require('../helpers/sim');
@@ -9,17 +10,7 @@ const tab = { id: 'tab', type: 'tab', label: 'config tests' };
 
 describe('mde-config node', () => {
   let sim;
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    if (sim) await sim.close();
-    sim = undefined;
-  });
+  useFlowSuite();
 
   function dialogValues(overrides = {}) {
     const cfg = configNode(sim);

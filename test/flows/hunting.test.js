@@ -1,6 +1,7 @@
 'use strict';
 // mde-hunting in a real Node-RED runtime against the simulator.
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it } = require('node:test');
+const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
 const { simulator, configNode, secretCredentials, apiRequests, nextMessage, collect } = require('../helpers/sim');
@@ -20,17 +21,7 @@ function huntingFlow(sim, props = {}) {
 
 describe('mde-hunting node', () => {
   let sim;
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    if (sim) await sim.close();
-    sim = undefined;
-  });
+  useFlowSuite();
 
   async function run(props, msg = {}, { expectError = false, timeout = 20000 } = {}) {
     useFreshStateDir();

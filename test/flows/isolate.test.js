@@ -1,6 +1,7 @@
 'use strict';
 // mde-isolate in a real Node-RED runtime against the simulator.
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it } = require('node:test');
+const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
 const { simulator, configNode, secretCredentials, apiRequests, nextMessage, collect, sleep } = require('../helpers/sim');
@@ -34,17 +35,7 @@ function pickMachine(sim, pred = () => true) {
 
 describe('mde-isolate node', () => {
   let sim;
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    if (sim) await sim.close();
-    sim = undefined;
-  });
+  useFlowSuite();
 
   async function load(props, cfg) {
     useFreshStateDir();

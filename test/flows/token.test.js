@@ -1,6 +1,7 @@
 'use strict';
 // Config node + token node in a real Node-RED runtime against the simulator.
-const { describe, it, before, after, afterEach } = require('node:test');
+const { describe, it } = require('node:test');
+const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
 const { simulator, configNode, secretCredentials, APPS, TENANT, tokenRequests, nextMessage, collect, sleep } = require('../helpers/sim');
@@ -24,17 +25,7 @@ function decode(jwt) {
 
 describe('mde-token node', () => {
   let sim;
-  before(async () => {
-    await helper.startServer();
-  });
-  after(async () => {
-    await helper.stopServer();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    if (sim) await sim.close();
-    sim = undefined;
-  });
+  useFlowSuite();
 
   it('puts a Bearer header and the decoded roles on the message, keeping the rest of msg', async () => {
     sim = await simulator();

@@ -11,9 +11,19 @@ const APPS = {
   certificate: { clientId: '2e7b5d18-4a9c-4e3f-b621-8d0f3c5a9e72' },
 };
 
-/** Fast defaults for tests; callers override. */
-function simulator(options = {}) {
-  return startSimulator({ port: 0, actionTimings: { pendingMs: 40, inProgressMs: 80 }, ...options });
+const running = new Set();
+
+/** Fast defaults for tests; callers override. Closed by the flow suite after each test. */
+async function simulator(options = {}) {
+  const sim = await startSimulator({ port: 0, actionTimings: { pendingMs: 40, inProgressMs: 80 }, ...options });
+  running.add(sim);
+  return sim;
+}
+
+async function closeSimulators() {
+  const all = [...running];
+  running.clear();
+  await Promise.all(all.map((sim) => sim.close()));
 }
 
 function configNode(sim, overrides = {}) {
@@ -70,4 +80,4 @@ function collect(node, count, ms = 10000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { simulator, configNode, secretCredentials, TENANT, APPS, apiRequests, tokenRequests, nextMessage, collect, sleep };
+module.exports = { simulator, closeSimulators, configNode, secretCredentials, TENANT, APPS, apiRequests, tokenRequests, nextMessage, collect, sleep };

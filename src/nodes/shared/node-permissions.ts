@@ -1,5 +1,6 @@
-// Which WindowsDefenderATP / Graph application roles each of our nodes needs (mde-api.md §3).
-// Each inner list is "any one of".
+// The Test connection report: which of our nodes the granted roles cover. Role data and
+// matching live in the client (permissions.ts); this only adds the labels the dialog shows.
+import { NODE_ROLES } from '../../client/permissions';
 import type { Audience } from '../../client/types';
 
 export interface NodeRequirement {
@@ -9,20 +10,16 @@ export interface NodeRequirement {
   needs: string[][];
 }
 
-export const NODE_REQUIREMENTS: NodeRequirement[] = [
-  { type: 'mde-alerts', label: 'List alerts', audience: 'mde', needs: [['Alert.Read.All', 'Alert.ReadWrite.All']] },
-  { type: 'mde-hunting', label: 'Advanced hunting (Graph)', audience: 'graph', needs: [['ThreatHunting.Read.All']] },
-  { type: 'mde-hunting', label: 'Advanced hunting (MDE API)', audience: 'mde', needs: [['AdvancedQuery.Read.All']] },
-  {
-    type: 'mde-isolate',
-    label: 'Isolate / release machine',
-    audience: 'mde',
-    needs: [['Machine.Isolate'], ['Machine.Read.All', 'Machine.ReadWrite.All']],
-  },
-];
+const LABELS: Record<string, { type: string; label: string }> = {
+  'mde-alerts': { type: 'mde-alerts', label: 'List alerts' },
+  'mde-hunting:graph': { type: 'mde-hunting', label: 'Advanced hunting (Graph)' },
+  'mde-hunting:mde': { type: 'mde-hunting', label: 'Advanced hunting (MDE API)' },
+  'mde-isolate': { type: 'mde-isolate', label: 'Isolate / release machine' },
+};
 
-/** Roles compared case-insensitively: tokens say `Url.Read.All` where the docs say `URL.Read.All`. */
-export function unmetNeeds(granted: readonly string[], needs: readonly string[][]): string[][] {
-  const have = new Set(granted.map((r) => r.toLowerCase()));
-  return needs.filter((anyOf) => !anyOf.some((role) => have.has(role.toLowerCase())));
-}
+export const NODE_REQUIREMENTS: NodeRequirement[] = Object.entries(LABELS).map(([key, { type, label }]) => ({
+  type,
+  label,
+  audience: NODE_ROLES[key].audience,
+  needs: NODE_ROLES[key].needs.map((anyOf) => [...anyOf]),
+}));

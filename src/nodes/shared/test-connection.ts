@@ -12,7 +12,8 @@ import {
   type ConfigCredentials,
   type ConfigProperties,
 } from './config-settings';
-import { NODE_REQUIREMENTS, unmetNeeds } from './node-permissions';
+import { unmetRoleGroups } from '../../client/permissions';
+import { NODE_REQUIREMENTS } from './node-permissions';
 import type { NodeAPI } from './node-types';
 
 type Body = ConfigProperties & ConfigCredentials & { id?: string; authMethod?: string };
@@ -69,7 +70,7 @@ async function runTest(props: Body, creds: ConfigCredentials): Promise<Record<st
     if (!audiences.mde.ok && !audiences.graph.ok) return { ok: false, error: audiences.mde.error, audiences };
     const nodes = NODE_REQUIREMENTS.map((req) => {
       const granted = roles[req.audience];
-      const missing = granted ? unmetNeeds(granted, req.needs).map((anyOf) => anyOf.join('|')) : req.needs.map((anyOf) => anyOf.join('|'));
+      const missing = granted ? unmetRoleGroups(granted, req.needs).map((anyOf) => anyOf.join('|')) : req.needs.map((anyOf) => anyOf.join('|'));
       return { type: req.type, label: req.label, audience: req.audience, needs: req.needs.map((a) => a.join('|')), missing, ok: missing.length === 0 };
     });
     return { ok: true, audiences, nodes };
