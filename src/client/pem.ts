@@ -28,7 +28,7 @@ export function normalizePem(value: string | undefined | null, label: 'CERTIFICA
   }
   if (blocks.length) return blocks.join('\n') + '\n';
   if (/-----BEGIN/.test(text)) {
-    throw new MdeInputError(label === 'CERTIFICATE' ? 'The text does not contain a PEM certificate (-----BEGIN CERTIFICATE-----).' : 'The text does not contain a PEM private key (-----BEGIN PRIVATE KEY-----).');
+    throw new MdeInputError(label === 'CERTIFICATE' ? 'The text does not contain a PEM certificate (-----BEGIN CERTIFICATE-----).' : 'The text does not contain a PEM private key (a block that starts with BEGIN ... PRIVATE KEY).');
   }
   const b64 = text.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) {
