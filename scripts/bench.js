@@ -166,7 +166,7 @@ function fmt(v) {
     if (a >= 100) return v.toFixed(0);
     if (a >= 10) return v.toFixed(1);
     if (Number.isInteger(v)) return String(v);
-    return v.toFixed(3);
+    return a >= 1 ? v.toFixed(2) : v.toFixed(3);
   }
   if (Array.isArray(v)) return v.length ? v.join(', ') : 'none';
   return String(v);
@@ -276,7 +276,8 @@ async function main() {
   fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(root, resultsFile)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   if (!process.env.BENCH_KEEP_WORK) {
-    for (const e of fs.readdirSync(workDir)) if (e !== 'prof') rmrf(path.join(workDir, e));
+    // only what the run created: Node-RED user dirs and the simulator CA files
+    for (const e of fs.readdirSync(workDir)) if (/^(nr|cold)-|^sim-ca-\d+\.pem$/.test(e)) rmrf(path.join(workDir, e));
   }
   if (crashed) process.exitCode = 1;
 }
