@@ -52,8 +52,19 @@ export interface AcquireOptions {
   onQueued?: (info: { waitMs: number; queued: number; reason: 'rate-budget' | 'retry-after' }) => void;
 }
 
+/**
+ * A granted call. The grant is first dated when the slot is handed out; the service counts the
+ * call when it arrives, up to a connection set-up later, so the slot is re-dated when the
+ * response comes back (`counted`). A 429 did not use the service's budget (`refunded`), so the
+ * retry is not charged twice.
+ */
+export interface RateSlot {
+  counted(): void;
+  refunded(): void;
+}
+
 interface Waiter {
-  resolve: () => void;
+  resolve: (slot: RateSlot) => void;
   reject: (e: unknown) => void;
   enqueuedAt: number;
   opts: AcquireOptions;
@@ -102,9 +113,9 @@ export class RateGovernor {
   }
 
   /** Resolves when a slot is free (FIFO). Rejects only when `signal` aborts. */
-  acquire(opts: AcquireOptions = {}): Promise<void> {
+  acquire(opts: AcquireOptions = {}): Promise<RateSlot> {
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<RateSlot>((resolve, reject) => {
       const w: Waiter = { resolve, reject, enqueuedAt: this.clock.now(), opts, notified: false };
       if (opts.signal) {
         const signal = opts.signal;
@@ -193,15 +204,49 @@ export class RateGovernor {
         return;
       }
       const w = this.queue.shift()!;
-      this.grants.push(now);
+      this.insertGrant(now);
       this.stats.granted++;
       const waited = now - w.enqueuedAt;
       this.stats.maxWaitMs = Math.max(this.stats.maxWaitMs, waited);
       w.cleanup?.();
       this.onGrant?.({ waitedMs: waited, queued: this.queue.length });
-      w.resolve();
+      w.resolve(this.slot(now));
     }
     this.unschedule();
+  }
+
+  private slot(grantedAt: number): RateSlot {
+    let settled = false;
+    return {
+      counted: () => {
+        if (settled) return;
+        settled = true;
+        const now = this.clock.now();
+        if (now > grantedAt && this.removeGrant(grantedAt)) {
+          this.insertGrant(now);
+          this.pump();
+        }
+      },
+      refunded: () => {
+        if (settled) return;
+        settled = true;
+        if (this.removeGrant(grantedAt)) this.pump();
+      },
+    };
+  }
+
+  /** Grants stay sorted: the window arithmetic scans them from the newest. */
+  private insertGrant(at: number): void {
+    let i = this.grants.length;
+    while (i > 0 && this.grants[i - 1]! > at) i--;
+    this.grants.splice(i, 0, at);
+  }
+
+  private removeGrant(at: number): boolean {
+    const i = this.grants.lastIndexOf(at);
+    if (i < 0) return false; // already pruned: older than every window
+    this.grants.splice(i, 1);
+    return true;
   }
 
   private schedule(at: number): void {

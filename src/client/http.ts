@@ -17,7 +17,7 @@ import {
   parseRequiredRoles,
   type MdeErrorBody,
 } from './errors';
-import { governorFor, type GovernorClock, type RateGovernor } from './governor';
+import { governorFor, type GovernorClock, type RateGovernor, type RateSlot } from './governor';
 import { loadGot } from './got';
 import type { GetTokenOptions } from './token-provider';
 
@@ -306,9 +306,10 @@ export class MdeHttp {
       // Token first, then the slot, then send at once: the slot time is close to the time the
       // server counts the call (a slow token fetch must not push the call into the next window).
       token = await this.opts.tokens.getToken(req.audience, refreshed && token ? { forceRefresh: true, staleToken: token.accessToken } : undefined);
+      let slot: RateSlot | undefined;
       if (governor) {
         const started = Date.now();
-        await governor.acquire({
+        slot = await governor.acquire({
           signal,
           onQueued: (i) => req.onWait?.({ waitMs: i.waitMs, reason: i.reason === 'retry-after' ? 'retry-after' : 'rate-budget', queued: i.queued }),
         });
@@ -337,6 +338,7 @@ export class MdeHttp {
           signal,
         });
       } catch (e) {
+        slot?.counted();
         if (signal.aborted) throw abortedError(signal);
         this.stats.networkErrors++;
         const code = (e as { code?: string }).code ?? '';
@@ -353,6 +355,8 @@ export class MdeHttp {
       }
 
       const status = res.statusCode;
+      if (status === 429) slot?.refunded();
+      else slot?.counted();
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       const raw: Buffer = res.body;
 

@@ -1,7 +1,7 @@
 // KQL templating that cannot be escaped from: every {{value}} becomes one complete KQL literal
 // (quotes included), the escaper is passed per render (never the global Mustache.escape), and
 // templates with raw / partial / section tags or missing names are rejected.
-import Mustache from 'mustache';
+import { mustache } from './templates';
 import { MdeInputError } from './errors';
 
 const ESC: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -46,7 +46,7 @@ export function checkKqlTemplate(template: string, opts: KqlTemplateOptions = {}
   if (typeof template !== 'string' || !template.trim()) throw new MdeInputError('The hunting query is empty.');
   let tokens: Token[];
   try {
-    tokens = Mustache.parse(template) as unknown as Token[];
+    tokens = mustache().parse(template) as unknown as Token[];
   } catch (e) {
     throw new MdeInputError(`The hunting query template is not valid: ${(e as Error).message}.`, { cause: e });
   }
@@ -102,7 +102,7 @@ function jsonSafe(view: unknown): Record<string, unknown> {
 export function renderKqlTemplate(template: string, view: unknown, opts: KqlTemplateOptions = {}): string {
   const names = checkKqlTemplate(template, opts);
   const safe = jsonSafe(view);
-  const ctx = new Mustache.Context(safe);
+  const ctx = new (mustache().Context)(safe);
   const missing = [...new Set(names.filter((n) => {
     const v = ctx.lookup(n) as unknown;
     return v === undefined || v === null;
@@ -110,5 +110,5 @@ export function renderKqlTemplate(template: string, view: unknown, opts: KqlTemp
   if (missing.length) {
     throw new MdeInputError(`The hunting query needs a value for ${missing.map((n) => `{{${n}}}`).join(', ')}, but the message has none.`);
   }
-  return Mustache.render(template, safe, undefined, { escape: kqlLiteral });
+  return mustache().render(template, safe, undefined, { escape: kqlLiteral });
 }

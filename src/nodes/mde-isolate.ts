@@ -3,7 +3,6 @@
 // contradictory requests, joining (never duplicating) an in-flight action, dry run, and a
 // wait-for-completion that survives redeploys and restarts.
 import { translate } from './shared/i18n';
-import Mustache from 'mustache';
 import { MdeConflictError, MdeError, MdeInputError } from '../client/errors';
 import { getMachine, resolveMachineByName } from '../client/machines';
 import {
@@ -16,6 +15,7 @@ import {
 import { machineId as validMachineId } from '../client/odata';
 import { snapshotMessage, type PendingActionRecord } from '../client/safety/action-journal';
 import { protectionReason, type IsolationVerb } from '../client/safety/isolation-guard';
+import { renderTextTemplate } from '../client/templates';
 import type { Machine, MachineAction } from '../client/types';
 import { wireActionNode } from './shared/base';
 import type { StatusReporter } from './shared/status';
@@ -79,8 +79,7 @@ export = function register(RED: NodeAPI): void {
 
     function renderComment(msg: Record<string, unknown>, machine: Machine): string {
       const view = { ...msg, flowName, nodeName: def.name || 'mde-isolate', machineId: machine.id, computerDnsName: machine.computerDnsName };
-      // Plain text for the MDE audit trail: no HTML escaping.
-      return Mustache.render(commentTemplate, view, undefined, { escape: (v: unknown) => String(v) }).trim();
+      return renderTextTemplate(commentTemplate, view).trim();
     }
 
     /** Final routing: output 1 for Succeeded (or accepted when not waiting), output 2 otherwise. */

@@ -119,3 +119,43 @@ test('registry shares one governor per origin + tenant + family', () => {
   assert.deepEqual(DEFAULT_RATE_BUDGETS.machineactions, [{ limit: 100, windowMs: 60_000 }, { limit: 1500, windowMs: 3_600_000 }]);
   resetGovernors();
 });
+
+test('a slot is re-dated when its response arrives, so the next window starts from there', async () => {
+  const clock = fakeClock();
+  const g = new RateGovernor([{ limit: 2, windowMs: 1_000 }], clock);
+  const a = await g.acquire();
+  const b = await g.acquire();
+  let third = false;
+  const c = g.acquire().then((slot) => {
+    third = true;
+    return slot;
+  });
+  // The responses come back 300 ms after the grants: the service counted the calls then.
+  await clock.advance(300);
+  a.counted();
+  b.counted();
+  await clock.advance(750); // 1 050 ms after the grants, only 750 ms after the responses
+  assert.equal(third, false, 'the window is measured from the responses');
+  await clock.advance(300);
+  assert.equal(third, true);
+  (await c).counted();
+});
+
+test('a refused call (429) gives its slot back, so its retry is not charged twice', async () => {
+  const clock = fakeClock();
+  const g = new RateGovernor([{ limit: 1, windowMs: 1_000 }], clock);
+  const first = await g.acquire();
+  let granted = false;
+  const retry = g.acquire().then((slot) => {
+    granted = true;
+    return slot;
+  });
+  await flush();
+  assert.equal(granted, false);
+  first.refunded();
+  await flush();
+  assert.equal(granted, true);
+  (await retry).counted();
+  first.counted(); // settling twice is harmless
+  assert.equal(g.nextFreeInMs() > 0, true, 'the retry holds the only slot');
+});

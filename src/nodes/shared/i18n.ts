@@ -27,9 +27,28 @@ function lookup(key: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+// Status texts are set on every message: resolve each key's template once per node set (RED._
+// is namespaced per set) and fill in the values ourselves.
+const templates = new WeakMap<NodeAPI, Map<string, string>>();
+
+function templateFor(RED: NodeAPI, key: string): string {
+  let cache = templates.get(RED);
+  if (!cache) {
+    cache = new Map();
+    templates.set(RED, cache);
+  }
+  let template = cache.get(key);
+  if (template === undefined) {
+    const bundled = lookup(key);
+    const names = bundled ? [...bundled.matchAll(/__(\w+)__/g)].map((m) => m[1]) : [];
+    // Ask the runtime with each value standing for itself, so its catalogue (any language) gives the template.
+    const fromRuntime = RED._(key, Object.fromEntries(names.map((n) => [n, `__${n}__`])));
+    template = typeof fromRuntime === 'string' && fromRuntime !== key ? fromRuntime : bundled ?? key;
+    cache.set(key, template);
+  }
+  return template;
+}
+
 export function translate(RED: NodeAPI, key: string, vars: Record<string, string | number> = {}): string {
-  const fromRuntime = RED._(key, vars);
-  if (typeof fromRuntime === 'string' && fromRuntime !== key) return fromRuntime;
-  const template = lookup(key) ?? key;
-  return template.replace(/__(\w+)__/g, (_, name: string) => (name in vars ? String(vars[name]) : `__${name}__`));
+  return templateFor(RED, key).replace(/__(\w+)__/g, (_, name: string) => (name in vars ? String(vars[name]) : `__${name}__`));
 }
