@@ -9,22 +9,12 @@ const { startNodeRed, ourAlertsFlow, configCredentials, bareAgent, loadGot, medi
 const TOP = 100; // mde-alerts maxResults/pageSize below: one page, `$top=100`
 
 const jobs = {
-  async compare({ sim, latencyN, burstN, reps, warmup, sides = ['ours', 'bare'], patchAgent = false }) {
+  async compare({ sim, latencyN, burstN, reps, warmup, sides = ['ours', 'bare'] }) {
     const nr = await startNodeRed({
       flows: ourAlertsFlow(sim, { maxResults: TOP, pageSize: TOP }),
       credentials: configCredentials(),
       settings: { mdeConfigRateLimits: false },
     });
-    if (patchAgent) {
-      // Diagnostic only: what MdeConnection would cost with its CA list compiled once into a
-      // secureContext instead of `ca: [...tls.rootCertificates, ca]` on the agent (which Node
-      // serialises into the pool key on every request and re-parses for every new socket).
-      const a = nr.node('cfg').connection().agent;
-      if (a.options.ca) {
-        a.options.secureContext = require('node:tls').createSecureContext({ ca: a.options.ca });
-        delete a.options.ca;
-      }
-    }
     const got = await loadGot();
     const alertsNode = nr.node('alerts');
     const waiting = new Map();
@@ -149,22 +139,9 @@ async function run(ctx) {
   const latRatio = round(median(latRatios), 3);
   const tputRatio = round(median(tputRatios), 3);
 
-  // Diagnostic: the same comparison with the connection's agent patched (see jobs.compare).
-  let diag;
-  if (!ctx.quick) {
-    const dsim = await ctx.sim({ alerts: 20, rateLimits: false });
-    try {
-      diag = await ctx.child(__filename, 'compare', { sim: dsim, ...params, reps: 3, patchAgent: true }, { execArgv: ['--expose-gc'] });
-    } finally {
-      await dsim.close();
-    }
-    diag.latencyRatio = round(median(diag.reps.map((r) => r.oursLatency.medianMs / r.bareLatency.medianMs)), 3);
-    diag.throughputRatio = round(median(diag.reps.map((r) => r.oursBurst.perSecond / r.bareBurst.perSecond)), 3);
-    ctx.log(`  diagnostic, connection agent patched to a prebuilt secureContext: latency ratio ${diag.latencyRatio}, msg/s ratio ${diag.throughputRatio}; TLS sockets opened ours ${diag.sockets.ours} / got ${diag.sockets.bare} (unpatched run: ${res.sockets.ours} / ${res.sockets.bare})`);
-  }
   return {
     params: { ...params, alertsPerCall: res.items, url: `/api/alerts?$top=${TOP}`, governor: 'lifted (mdeConfigRateLimits: false)', simulator: { alerts: 20, rateLimits: false } },
-    raw: { ...res, diagnosticPatchedAgent: diag },
+    raw: res,
     rows: [
       {
         figure: '2', key: 'latency', label: 'Round-trip latency (median, sequential)', unit: 'ms',
@@ -177,20 +154,6 @@ async function run(ctx) {
         ratio: tputRatio, target: { op: '>=', value: 0.85, text: 'ratio >= 0.85' }, pass: tputRatio >= 0.85,
         note: `TLS sockets opened during the run: ours ${res.sockets.ours}, bare got ${res.sockets.bare}`,
       },
-      ...(diag
-        ? [
-            {
-              figure: '2', key: 'diag-latency', label: 'diag: latency, agent with prebuilt secureContext', unit: 'ms',
-              ours: round(median(diag.reps.map((r) => r.oursLatency.medianMs)), 2), baseline: round(median(diag.reps.map((r) => r.bareLatency.medianMs)), 2),
-              ratio: diag.latencyRatio, target: null, pass: null, note: 'diagnostic (MdeConnection agent patched at runtime), not a figure',
-            },
-            {
-              figure: '2', key: 'diag-throughput', label: 'diag: msg/s, agent with prebuilt secureContext', unit: '/s',
-              ours: Math.round(median(diag.reps.map((r) => r.oursBurst.perSecond))), baseline: Math.round(median(diag.reps.map((r) => r.bareBurst.perSecond))),
-              ratio: diag.throughputRatio, target: null, pass: null, note: 'diagnostic (MdeConnection agent patched at runtime), not a figure',
-            },
-          ]
-        : []),
     ],
   };
 }
