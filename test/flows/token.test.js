@@ -162,6 +162,8 @@ describe('mde-token node', () => {
     sim = await simulator();
     useFreshStateDir();
     await helper.load([nodes.config, nodes.token], tokenFlow(sim, { cfg: { tenantId: 'not a tenant!' } }), secretCredentials());
+    const atDeploy = helper.getNode('tok').status.args.map((a) => a[0]);
+    assert.deepEqual(atDeploy.at(-1), { fill: 'red', shape: 'ring', text: 'InvalidInput' }, 'the broken setting shows at deploy');
     const caught = nextMessage(helper.getNode('caught'));
     helper.getNode('tok').receive({});
     const msg = await caught;

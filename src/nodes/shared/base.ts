@@ -48,11 +48,12 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
   const inFlight = new Set<AbortController>();
   let closing = false;
 
-  // Surface a missing or broken config node at deploy time, not only on the first message.
+  // Surface a missing config node or invalid settings (malformed tenant ID, http:// URL, broken
+  // certificate ...) at deploy time, not only on the first message. Builds no network connection.
   try {
-    resolveConfig(RED, options.type, options.configId);
+    resolveConfig(RED, options.type, options.configId).connection();
   } catch (err) {
-    status.error(translate(RED, `${options.type}.status.error`));
+    status.error(err instanceof MdeError ? err.code : translate(RED, `${options.type}.status.error`));
     node.warn((err as Error).message);
   }
 
