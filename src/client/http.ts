@@ -319,9 +319,9 @@ export class MdeHttp {
         if (waited > 60_000) token = await this.opts.tokens.getToken(req.audience);
       }
       this.stats.requests++;
-      let res;
+      let res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
       try {
-        res = await got(url, {
+        const options = {
           method: req.method,
           headers: {
             authorization: `Bearer ${token.accessToken}`,
@@ -329,14 +329,14 @@ export class MdeHttp {
             accept: 'application/json',
           },
           json: req.json,
-          responseType: 'buffer',
           throwHttpErrors: false,
           retry: { limit: 0 },
           followRedirect: false,
           timeout: { request: this.timeoutMs },
           agent: this.opts.agent ? { https: this.opts.agent } : undefined,
           signal,
-        });
+        };
+        res = req.rawBody ? await readIntoOneBuffer(got.stream(url, options)) : await got(url, { ...options, responseType: 'buffer' });
       } catch (e) {
         slot?.counted();
         if (signal.aborted) throw abortedError(signal);
@@ -426,4 +426,41 @@ export class MdeHttp {
   close(): void {
     this.closeCtl.abort(new MdeError('This connection was closed (the flow was redeployed).', { code: 'ConnectionClosed' }));
   }
+}
+
+/**
+ * Large bodies (100,000-row hunting results, tens of MB): read the stream into one buffer sized
+ * from Content-Length instead of keeping every chunk and concatenating them, which holds the
+ * body twice at its peak. Falls back to concatenation when the length is unknown or the body
+ * was compressed (the length is then that of the compressed bytes).
+ */
+function readIntoOneBuffer(stream: NodeJS.ReadableStream & { on(event: 'response', listener: (r: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => void): unknown }): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let response: { statusCode: number; headers: Record<string, string | string[] | undefined> } | undefined;
+    let buffer: Buffer | undefined;
+    let offset = 0;
+    const chunks: Buffer[] = [];
+    stream.on('response', (r) => {
+      response = r;
+      const length = Number(r.headers['content-length']);
+      if (Number.isSafeInteger(length) && length > 0 && !r.headers['content-encoding']) buffer = Buffer.allocUnsafe(length);
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (buffer && offset + chunk.length <= buffer.length) {
+        chunk.copy(buffer, offset);
+        offset += chunk.length;
+        return;
+      }
+      if (buffer) {
+        chunks.push(buffer.subarray(0, offset));
+        buffer = undefined;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      if (!response) return reject(new Error('no response'));
+      resolve({ statusCode: response.statusCode, headers: response.headers, body: buffer ? buffer.subarray(0, offset) : Buffer.concat(chunks) });
+    });
+    stream.on('error', reject);
+  });
 }
