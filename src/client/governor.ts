@@ -155,37 +155,32 @@ export class RateGovernor {
   nextFreeInMs(now = this.clock.now()): number {
     this.prune(now);
     let at = Math.max(now, this.pausedUntil);
-    for (const b of this.budgets) {
-      const start = at - b.windowMs;
-      // grants inside (start, at]
-      let inWindow = 0;
-      let firstIdx = -1;
-      for (let i = this.grants.length - 1; i >= 0; i--) {
-        if (this.grants[i]! > start) {
-          inWindow++;
-          firstIdx = i;
-        } else break;
+    // Waiting for one window can land in another full window (minute vs hour): repeat until
+    // every window has room at `at`.
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const b of this.budgets) {
+        const freeAt = this.freeAt(b, at);
+        if (freeAt > at) {
+          at = freeAt;
+          moved = true;
+        }
       }
-      if (inWindow >= b.limit) {
-        // the slot frees when the (inWindow - limit)-th oldest grant in the window leaves it
-        const freeAt = this.grants[firstIdx + (inWindow - b.limit)]! + b.windowMs;
-        if (freeAt > at) at = freeAt;
-      }
-    }
-    // A later window may again be full after moving `at` (different budgets): iterate once more.
-    for (const b of this.budgets) {
-      const start = at - b.windowMs;
-      let inWindow = 0;
-      let firstIdx = -1;
-      for (let i = this.grants.length - 1; i >= 0; i--) {
-        if (this.grants[i]! > start) {
-          inWindow++;
-          firstIdx = i;
-        } else break;
-      }
-      if (inWindow >= b.limit) at = Math.max(at, this.grants[firstIdx + (inWindow - b.limit)]! + b.windowMs);
     }
     return at - now;
+  }
+
+  /** When budget `b` next has room at or after `at` (grants are sorted, newest last). */
+  private freeAt(b: RateBudget, at: number): number {
+    const start = at - b.windowMs;
+    let inWindow = 0;
+    let firstIdx = -1;
+    for (let i = this.grants.length - 1; i >= 0 && this.grants[i]! > start; i--) {
+      inWindow++;
+      firstIdx = i;
+    }
+    // The slot frees when the (inWindow - limit)-th oldest grant in the window leaves it.
+    return inWindow >= b.limit ? this.grants[firstIdx + (inWindow - b.limit)]! + b.windowMs : at;
   }
 
   private prune(now: number): void {

@@ -146,6 +146,18 @@ describe('mde-isolate node', () => {
     assert.equal(msg.payload.status, 'Failed');
   });
 
+  it('gives up waiting after its timeout and reports the still-pending action on output 2', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 60_000, inProgressMs: 60_000 } });
+    const machine = pickMachine(sim);
+    await load({ timeoutSeconds: 1, pollSeconds: 0.2 });
+    const fail = nextMessage(helper.getNode('fail'), 10000);
+    helper.getNode('iso').receive({ machineId: machine.id, alertId: 'x' });
+    const msg = await fail;
+    assert.equal(msg.mde.timedOut, true);
+    assert.equal(msg.payload.status, 'Pending');
+    assert.equal(msg.payload.machineId, machine.id);
+  });
+
   it('never isolates a protected machine (tag, name pattern, ID)', async () => {
     sim = await simulator();
     const dc = sim.state.machines.find((m) => (m.machineTags || []).includes('DoNotIsolate'));
