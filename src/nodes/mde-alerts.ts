@@ -81,7 +81,7 @@ export = function register(RED: NodeAPI): void {
       };
     }
 
-    const status = wireActionNode(RED, node, {
+    wireActionNode(RED, node, {
       type: 'mde-alerts',
       configId: def.config,
       async onInput({ msg, send, status, config, signal }) {
@@ -123,7 +123,6 @@ export = function register(RED: NodeAPI): void {
         }
       },
     });
-    void status;
   }
 
   RED.nodes.registerType('mde-alerts', MdeAlerts as never);
