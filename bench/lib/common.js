@@ -10,8 +10,10 @@ const WORK = path.join(ROOT, 'bench', '.work'); // git-ignored scratch space
 const PKG_NAME = 'node-red-contrib-defender-endpoint';
 
 // Demo identities of the bundled simulator.
-const TENANT = '7d3c6a52-9f14-4e8b-a0c2-5b1e9d4f6a83';
-const APP = { clientId: '3b9e4f27-8c1d-4a6e-b5f0-2d7a9c3e1f64', secret: 'SimSecret~SOC-automation' };
+// The simulator's demo identities (scripts/bench.js builds dist/ before loading this file).
+const { DEMO } = require(path.join(ROOT, 'dist', 'simulator', 'index.js'));
+const TENANT = DEMO.tenantId;
+const APP = DEMO.apps.socAutomation;
 
 // ------------------------------------------------------------------ statistics
 

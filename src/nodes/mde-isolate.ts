@@ -3,7 +3,7 @@
 // contradictory requests, joining (never duplicating) an in-flight action, dry run, and a
 // wait-for-completion that survives redeploys and restarts.
 import { translate } from './shared/i18n';
-import { MdeConflictError, MdeError, MdeInputError } from '../client/errors';
+import { MdeConflictError, MdeError, MdeInputError, MdeWaitTimeoutError } from '../client/errors';
 import { getMachine, resolveMachineByName } from '../client/machines';
 import {
   findPendingAction,
@@ -51,10 +51,6 @@ function seconds(value: unknown, fallback: number, min: number): number {
   return Number.isFinite(n) && n >= min ? n : fallback;
 }
 
-function safetyError(message: string, code: string): MdeError {
-  return new MdeInputError(message, code);
-}
-
 export = function register(RED: NodeAPI): void {
   function MdeIsolate(this: Node, def: MdeIsolateDef): void {
     RED.nodes.createNode(this, def);
@@ -99,9 +95,10 @@ export = function register(RED: NodeAPI): void {
           onStatus: (a: MachineAction) => status.requesting(translate(RED, 'mde-isolate.status.pending', { action: verb, status: a.status })),
         });
       } catch (err) {
-        if (!(err instanceof MdeError && err.code === 'WaitTimeout')) throw err;
+        if (!(err instanceof MdeWaitTimeoutError)) throw err;
         timedOut = true;
-        final = await getMachineAction(http, record.actionId, { signal });
+        // The last poll's answer; ask again only if the wait never got one.
+        final = (err.lastAction as MachineAction | undefined) ?? (await getMachineAction(http, record.actionId, { signal }));
       }
       await config.journal.removePending(node.id, record.actionId);
       const ok = FINAL_OK.has(final.status) && !timedOut;
@@ -125,7 +122,7 @@ export = function register(RED: NodeAPI): void {
       if (verb === 'isolate') {
         const cap = guard.checkCap();
         if (!cap.allowed) {
-          throw safetyError(
+          throw new MdeInputError(
             translate(RED, 'mde-isolate.errors.cap', { count: cap.count, minutes: Math.round(cap.windowMs / 60_000), limit: cap.limit, machine: machine.computerDnsName || machine.id }),
             'BlastRadiusCap',
           );
@@ -177,12 +174,12 @@ export = function register(RED: NodeAPI): void {
 
         if (verb === 'isolate') {
           const reason = protectionReason(machine, rules);
-          if (reason) throw safetyError(translate(RED, 'mde-isolate.errors.protected', { machine: machine.computerDnsName || machine.id, reason }), 'ProtectedMachine');
+          if (reason) throw new MdeInputError(translate(RED, 'mde-isolate.errors.protected', { machine: machine.computerDnsName || machine.id, reason }), 'ProtectedMachine');
         }
         const guard = await config.isolationGuard();
         const conflict = guard.checkConflict(machine.id, verb, conflictWindowMs);
         if (!conflict.allowed) {
-          throw safetyError(
+          throw new MdeInputError(
             translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: verb, window: Math.round(conflictWindowMs / 1000) }),
             'ContradictoryAction',
           );

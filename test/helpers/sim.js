@@ -1,14 +1,14 @@
 // Simulator fixtures for flow tests: start one, and build an mde-config node pointed at it.
 'use strict';
 const path = require('node:path');
-const { startSimulator } = require(path.resolve(__dirname, '..', '..', 'dist', 'simulator', 'index.js'));
+const { startSimulator, DEMO } = require(path.resolve(__dirname, '..', '..', 'dist', 'simulator', 'index.js'));
 
-const TENANT = '7d3c6a52-9f14-4e8b-a0c2-5b1e9d4f6a83';
+const TENANT = DEMO.tenantId;
 const APPS = {
-  soc: { clientId: '3b9e4f27-8c1d-4a6e-b5f0-2d7a9c3e1f64', secret: 'SimSecret~SOC-automation' },
-  readOnly: { clientId: '5c2a8d91-6e3f-4b7a-9d04-1f8b6e2c7a35', secret: 'SimSecret~read-only' },
-  noRoles: { clientId: '9a4f1c63-2d8e-4f5b-8c17-6e3b9a0d2f48', secret: 'SimSecret~no-roles' },
-  certificate: { clientId: '2e7b5d18-4a9c-4e3f-b621-8d0f3c5a9e72' },
+  soc: DEMO.apps.socAutomation,
+  readOnly: DEMO.apps.readOnly,
+  noRoles: DEMO.apps.noRoles,
+  certificate: DEMO.apps.certificate,
 };
 
 const running = new Set();
@@ -42,6 +42,19 @@ function configNode(sim, overrides = {}) {
     caCertificate: sim.caPem,
     isolationCap: 5,
     isolationWindowMinutes: 10,
+    ...overrides,
+  };
+}
+
+/** Client-library ConnectionSettings for a simulator (custom cloud, its CA, governor lifted). */
+function connectionSettings(sim, app = DEMO.apps.socAutomation, overrides = {}) {
+  return {
+    tenantId: DEMO.tenantId,
+    clientId: app.clientId,
+    credential: { kind: 'secret', clientSecret: app.secret },
+    cloud: { cloud: 'custom', authorityHost: sim.url, apiBaseUrl: sim.url, graphBaseUrl: sim.url },
+    caCertificatePem: sim.caPem,
+    rateLimits: false,
     ...overrides,
   };
 }
@@ -80,4 +93,4 @@ function collect(node, count, ms = 10000) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { simulator, closeSimulators, configNode, secretCredentials, TENANT, APPS, apiRequests, tokenRequests, nextMessage, collect, sleep };
+module.exports = { connectionSettings, simulator, closeSimulators, configNode, secretCredentials, TENANT, APPS, apiRequests, tokenRequests, nextMessage, collect, sleep };

@@ -55,19 +55,12 @@ test('100 000 rows: correct, dates converted, event loop stays responsive', asyn
 });
 
 test('100 000 rows from the simulator through both hunting APIs', async () => {
-  const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
+  const { startSimulator } = require('../../dist/simulator/index.js');
+  const { connectionSettings } = require('../helpers/sim');
   const { MdeConnection } = require('../../dist/client/connection.js');
   const { runHuntingQuery } = require('../../dist/client/hunting.js');
   const sim = await startSimulator({ port: 0, rateLimits: false, processEvents: 100_000 });
-  const app = DEMO.apps.socAutomation;
-  const c = new MdeConnection({
-    tenantId: DEMO.tenantId,
-    clientId: app.clientId,
-    credential: { kind: 'secret', clientSecret: app.secret },
-    cloud: { cloud: 'custom', authorityHost: sim.url, apiBaseUrl: sim.url, graphBaseUrl: sim.url },
-    caCertificatePem: sim.caPem,
-    rateLimits: false,
-  });
+  const c = new MdeConnection(connectionSettings(sim));
   try {
     const q = 'DeviceProcessEvents | take 100000';
     const m = await runHuntingQuery(c.http, q, { api: 'mde', convertDates: true });

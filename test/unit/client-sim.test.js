@@ -1,4 +1,5 @@
 'use strict';
+const { connectionSettings } = require('../helpers/sim');
 // Client against the bundled simulator (https on loopback, its own CA): tokens, retries,
 // operations. Every connection uses the custom cloud pointing at the simulator.
 const { test, describe, before, after } = require('node:test');
@@ -27,20 +28,7 @@ const tokenPosts = () => count((r) => r.kind === 'token' && r.method === 'POST')
 
 function connect(over = {}, opts = {}) {
   const { app = APPS.socAutomation, ...rest } = over;
-  const c = new MdeConnection(
-    {
-      tenantId: DEMO.tenantId,
-      clientId: app.clientId,
-      credential: { kind: 'secret', clientSecret: app.secret },
-      cloud: { cloud: 'custom', authorityHost: sim.url, apiBaseUrl: sim.url, graphBaseUrl: sim.url },
-      caCertificatePem: sim.caPem,
-      rateLimits: false,
-      retry: { baseDelayMs: 20, limit: 4 },
-      timeoutMs: 10_000,
-      ...rest,
-    },
-    opts,
-  );
+  const c = new MdeConnection(connectionSettings(sim, app, { retry: { baseDelayMs: 20, limit: 4 }, timeoutMs: 10_000, ...rest }), opts);
   open.push(c);
   return c;
 }
