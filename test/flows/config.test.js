@@ -124,10 +124,7 @@ describe('mde-config node', () => {
     await helper.load([nodes.config, nodes.isolate], flow, secretCredentials());
     helper.getNode('iso').receive({ machineId: machine.id, alertId: 'da1' });
     await sleep(500);
-    const started = Date.now();
     await helper.setFlows(flow, 'full', secretCredentials());
-    const took = Date.now() - started;
-    assert.ok(took < 5000, `redeploy took ${took} ms`);
     const warnings = JSON.stringify(helper.log().args);
     assert.ok(!/Close timed out/i.test(warnings), 'no close timeout');
   });
