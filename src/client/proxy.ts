@@ -145,11 +145,6 @@ export function proxyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Prox
   return { url, noProxy: noProxyList([fromEnv(env, 'no_proxy') ?? '']) };
 }
 
-/** `host:port` of the proxy (no credentials), for status texts and logs; throws on bad settings. */
-export function describeProxy(settings: ProxySettings): string {
-  return resolveProxy(settings).display;
-}
-
 /**
  * A failure to open a tunnel, in our words (no final stop: got's wrappers quote it inside their own
  * sentence). `code` keeps the system code (ECONNREFUSED ...) so the retry rules still apply.
