@@ -1,11 +1,13 @@
-// The object a config node owns: validated settings, one keep-alive agent, one token provider,
-// one HTTP client. close() aborts in-flight requests and destroys the sockets.
+// The object a config node owns: validated settings, one keep-alive agent (through the proxy
+// when one is set), one token provider, one HTTP client. close() aborts in-flight requests and
+// destroys the sockets.
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { CLOUD_NAMES, resolveCloud, type ResolvedCloud } from './clouds';
 import type { Audience, ConnectionSettings, TokenInfo } from './types';
 import { MdeInputError } from './errors';
 import { MdeHttp } from './http';
+import { createConnectionAgent } from './proxy';
 import { TokenProvider, type GetTokenOptions } from './token-provider';
 import type { GovernorClock } from './governor';
 import { assertClientId, assertTenantId } from './validate';
@@ -56,7 +58,9 @@ export class MdeConnection {
     // Built once: a `ca` list on the agent is re-keyed on every request and re-parsed (about 140
     // roots) on every new TLS connection (measured by the benchmarks, figure 2).
     const secureContext = ca ? tls.createSecureContext({ ca: [...tls.rootCertificates, ca] }) : undefined;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(secureContext ? { secureContext } : {}) });
+    // Token requests and API calls share this agent, so both go through the proxy (one tunnel per
+    // pooled socket, kept alive) and both trust the custom CA.
+    this.agent = createConnectionAgent(settings.proxy, { keepAlive: true, maxSockets: 16, ...(secureContext ? { secureContext } : {}) });
     const settingsWithIds = { ...settings, tenantId: this.tenantId, clientId: this.clientId };
     this.tokens = new TokenProvider(settingsWithIds, this.cloud, this.agent, { timeoutMs: settings.timeoutMs, debug: opts.debug, now: opts.now });
     this.http = new MdeHttp({

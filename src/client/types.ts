@@ -2,6 +2,7 @@
 // plain settings in and get typed results (or typed errors from ./errors) out.
 
 import type { CloudSettings, ResolvedCloud } from './clouds';
+import type { ProxySettings } from './proxy';
 
 export type Audience = 'mde' | 'graph';
 
@@ -50,6 +51,8 @@ export interface ConnectionSettings {
   caCertificatePem?: string;
   /** Per HTTP attempt, default 30 000 ms. */
   timeoutMs?: number;
+  /** HTTP(S) proxy for token requests and API calls; absent: direct connections. */
+  proxy?: ProxySettings;
   /** Defaults to `MdatpPartner-NodeRED-DefenderEndpoint/<version>`. */
   userAgent?: string;
   /** Override the documented budgets (tests, benchmarks) or `false` to lift the governor. */
@@ -180,4 +183,4 @@ export interface HuntingResult {
   api: 'graph' | 'mde';
 }
 
-export type { CloudSettings, ResolvedCloud };
+export type { CloudSettings, ResolvedCloud, ProxySettings };

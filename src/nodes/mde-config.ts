@@ -10,10 +10,13 @@ import { buildConnectionSettings, CREDENTIAL_TYPES, type ConfigCredentials, type
 import type { NodeAPI, NodeDef } from './shared/node-types';
 import type { ConnectionSettings } from '../client/types';
 import { registerTestConnectionRoute } from './shared/test-connection';
+import { proxySettingsFor } from './shared/proxy-settings';
 
 interface MdeConfigDef extends NodeDef, ConfigProperties {
   isolationCap?: number | string;
   isolationWindowMinutes?: number | string;
+  /** Id of the core `http proxy` config node; empty: the proxy environment variables apply. */
+  proxy?: string;
 }
 
 const journals = new Map<string, ActionJournal>();
@@ -61,6 +64,7 @@ export = function register(RED: NodeAPI): void {
       connection(): MdeConnection {
         connection ??= new MdeConnection({
           ...buildConnectionSettings(def, node.credentials ?? {}),
+          proxy: proxySettingsFor(RED, def.proxy),
           ...(rateLimits === undefined ? {} : { rateLimits }),
         });
         return connection;

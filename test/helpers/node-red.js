@@ -22,6 +22,9 @@ const nodes = {
 };
 const allNodes = Object.values(nodes);
 
+/** Node-RED's own `http proxy` config node, from the runtime under test. */
+const httpProxyNode = require(require.resolve('@node-red/nodes/core/network/06-httpproxy.js', { paths: [path.dirname(redPath)] }));
+
 function nodeRedVersion() {
   return require(path.join(path.dirname(redPath), '..', 'package.json')).version;
 }
@@ -33,4 +36,4 @@ function useFreshStateDir() {
   return dir;
 }
 
-module.exports = { helper, nodes, allNodes, nodeRedVersion, useFreshStateDir, userDir, which };
+module.exports = { helper, nodes, allNodes, httpProxyNode, nodeRedVersion, useFreshStateDir, userDir, which };

@@ -15,8 +15,9 @@ import {
 import { unmetRoleGroups } from '../../client/permissions';
 import { NODE_REQUIREMENTS } from './node-permissions';
 import type { NodeAPI } from './node-types';
+import { proxySettingsFor } from './proxy-settings';
 
-type Body = ConfigProperties & ConfigCredentials & { id?: string; authMethod?: string };
+type Body = ConfigProperties & ConfigCredentials & { id?: string; authMethod?: string; proxy?: unknown };
 
 const CREDENTIAL_KEYS: (keyof ConfigCredentials)[] = ['clientSecret', 'certificatePem', 'privateKeyPem', 'privateKeyPassphrase', 'thumbprint'];
 
@@ -45,15 +46,15 @@ export function registerTestConnectionRoute(RED: NodeAPI): void {
       creds[key] = posted === undefined || posted === PASSWORD_PLACEHOLDER ? stored[key] : posted;
     }
     const secrets = secretValues(creds);
-    void runTest(body, creds).then(
+    void runTest(body, creds, RED).then(
       (result) => res.json(scrub(result, secrets)),
       (err: unknown) => res.json(scrub({ ok: false, error: errorJson(err) }, secrets)),
     );
   });
 }
 
-async function runTest(props: Body, creds: ConfigCredentials): Promise<Record<string, unknown>> {
-  const connection = new MdeConnection({ ...buildConnectionSettings(props, creds), rateLimits: false });
+async function runTest(props: Body, creds: ConfigCredentials, RED: NodeAPI): Promise<Record<string, unknown>> {
+  const connection = new MdeConnection({ ...buildConnectionSettings(props, creds), proxy: proxySettingsFor(RED, props.proxy), rateLimits: false });
   try {
     const audiences: Record<string, Record<string, unknown>> = {};
     const roles: Partial<Record<Audience, string[]>> = {};
