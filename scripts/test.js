@@ -28,6 +28,17 @@ function runBuild() {
   if (r.status !== 0) process.exit(r.status || 1);
 }
 
+// The tests talk to simulators on loopback; a proxy set for this shell (HTTPS_PROXY ...) would
+// reroute them. The proxy tests set these variables themselves.
+function withoutProxyVariables(env) {
+  const out = { ...env };
+  for (const name of ['https_proxy', 'http_proxy', 'no_proxy', 'all_proxy']) {
+    delete out[name];
+    delete out[name.toUpperCase()];
+  }
+  return out;
+}
+
 function run(label, command, commandArgs, env) {
   const tap = path.join(root, 'test-results', `${label}.tap`);
   fs.mkdirSync(path.dirname(tap), { recursive: true });
@@ -36,7 +47,7 @@ function run(label, command, commandArgs, env) {
   const r = spawnSync(
     command,
     [...commandArgs, '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...testFiles()],
-    { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } },
+    { stdio: 'inherit', cwd: root, env: { ...withoutProxyVariables(process.env), ...env } },
   );
   const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
   const count = (name) => {
