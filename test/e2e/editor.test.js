@@ -183,6 +183,26 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     }
   });
 
+  it('a French browser gets French palette labels and help (nodes/locales/fr)', async () => {
+    // The editor picks its language from navigator.language and sends it as Accept-Language.
+    const fr = await stack.browser.newContext({ locale: 'fr-FR', viewport: { width: 1600, height: 960 }, deviceScaleFactor: 1 });
+    try {
+      const frPage = await fr.newPage();
+      await openEditor(frPage, stack.nr.url);
+      const label = (type) => frPage.locator(`.red-ui-palette-node[data-palette-type="${type}"] .red-ui-palette-label`).innerText();
+      assert.equal(await label('mde-isolate'), 'isoler');
+      assert.equal(await label('mde-hunting'), 'repérage');
+      await frPage.evaluate(() => RED.sidebar.help.show('mde-isolate'));
+      const help = frPage.locator('.red-ui-help').filter({ visible: true, hasText: 'Isole un appareil' }).last();
+      await help.waitFor();
+      assert.deepEqual(await help.locator('h3').allInnerTexts(), ['Entrées', 'Sorties', 'Détails', 'Références']);
+      assert.match(await help.innerText(), /Accorder un consentement d'administrateur/);
+      await screenshot(frPage, '05-help-mde-isolate-fr');
+    } finally {
+      await fr.close();
+    }
+  });
+
   it('Import > Examples lists the five playbooks; importing and deploying each works', async () => {
     const examples = env.loadExamples();
     assert.equal(examples.length, 5, 'five example playbooks');
