@@ -27,7 +27,8 @@ export = function register(RED: NodeAPI): void {
     const allowRaw = Boolean(def.allowRaw);
     let templateError: Error | undefined;
     if (template) {
-      // Reject raw / partial tags at deploy time, not on the first alert at 3 a.m.
+      // Reject raw / partial tags and placeholders written inside quotes or comments at deploy
+      // time, not on the first alert at 3 a.m.; every message is then refused with the reason.
       try {
         checkKqlTemplate(template, { allowRaw });
       } catch (err) {
@@ -42,7 +43,9 @@ export = function register(RED: NodeAPI): void {
         if (templateError) throw templateError;
         let query: string;
         if (template) {
-          query = renderKqlTemplate(template, msg as Record<string, unknown>, { allowRaw });
+          // Reads only the values the template names: msg may hold circular or live objects
+          // (an http in flow's req / res) that must never be serialised.
+          query = renderKqlTemplate(template, msg, { allowRaw, viewName: 'msg' });
         } else if (typeof msg.query === 'string' && msg.query.trim()) {
           query = msg.query;
         } else {
@@ -70,7 +73,10 @@ export = function register(RED: NodeAPI): void {
         }
       },
     });
-    if (templateError) status.error('template');
+    if (templateError) {
+      status.error(translate(RED, 'mde-hunting.status.template'));
+      node.warn(templateError.message);
+    }
   }
 
   RED.nodes.registerType('mde-hunting', MdeHunting as never);

@@ -4,7 +4,7 @@ const { describe, it } = require('node:test');
 const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
-const { simulator, configNode, secretCredentials, apiRequests, nextMessage, collect } = require('../helpers/sim');
+const { simulator, configNode, secretCredentials, apiRequests, tokenRequests, nextMessage, collect } = require('../helpers/sim');
 
 const tab = { id: 'tab', type: 'tab', label: 'hunting tests' };
 
@@ -96,6 +96,56 @@ describe('mde-hunting node', () => {
     const msg = await run({ query: 'DeviceInfo | where DeviceName == "{{{payload}}}"' }, { payload: 'x' }, { expectError: true });
     assert.match(msg.error.message, /\{\{\{payload\}\}\}.*without escaping/);
     assert.equal(apiRequests(sim).length, 0);
+  });
+
+  it('refuses a template with a placeholder written inside quotes at deploy: red status, a clear error per message, nothing sent', async () => {
+    sim = await simulator();
+    // The review's value: it ends a '...' literal and turns the filter into "or 1==1".
+    const breakout = `'"x' or 1==1 or DeviceName == 'y"'`;
+    const templates = [
+      "DeviceInfo | where DeviceName == '{{payload}}' | project DeviceName",
+      'DeviceInfo | where DeviceName == @"{{payload}}" | project DeviceName',
+      "DeviceInfo | where DeviceName == h'{{payload}}' | project DeviceName",
+    ];
+    for (const query of templates) {
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.hunting], huntingFlow(sim, { query }), secretCredentials());
+      const hunt = helper.getNode('hunt');
+      const atDeploy = hunt.status.args.map((a) => a[0]);
+      assert.equal(atDeploy.at(-1).fill, 'red', `${query}: ${JSON.stringify(atDeploy)}`);
+      assert.match(atDeploy.at(-1).text, /template/);
+      assert.ok(hunt.warn.args.some((a) => /without quotes/.test(String(a[0]))), 'the reason is logged at deploy');
+      for (const payload of [breakout, 'pc-01']) {
+        const caught = nextMessage(helper.getNode('caught'));
+        hunt.receive({ payload });
+        const msg = await caught;
+        assert.match(msg.error.message, /\{\{payload\}\} \(line 1\) inside the string literal .*Write \{\{payload\}\} without quotes: it becomes a complete KQL literal/);
+        assert.equal(msg.error.code, 'InvalidInput');
+      }
+      await helper.unload();
+    }
+    assert.equal(apiRequests(sim).length, 0, 'no hunting request was sent');
+    assert.equal(tokenRequests(sim).length, 0, 'not even a token was requested');
+  });
+
+  it('runs a templated hunt for a message with circular req / res, functions and getters (an http in flow)', async () => {
+    sim = await simulator();
+    const machine = sim.state.machines[0];
+    // Shaped like http in's message: req and res point at each other, res wraps the live
+    // response, and Express puts getters and functions on them. None of it may be serialised.
+    const req = { method: 'GET', query: { machineId: machine.id }, params: {}, app: { handle() {} } };
+    const res = { statusCode: 200, req, send() {}, setHeader() {} };
+    req.res = res;
+    Object.defineProperty(req, 'hostname', { enumerable: true, get() { throw new Error('getter ran'); } });
+    const msg = { payload: { machineId: machine.id }, req, res: { _res: res }, callback: () => 'ran', topic: 'keep' };
+    msg.res._res.msg = msg;
+    const query = 'DeviceProcessEvents | where DeviceId == {{payload.machineId}} and DeviceId == {{req.query.machineId}} | project DeviceId | take 3';
+    const out = await run({ query }, msg);
+    assert.equal(out.topic, 'keep');
+    assert.ok(out.payload.length > 0 && out.payload.every((r) => r.DeviceId === machine.id));
+    assert.equal(out.mde.query, `DeviceProcessEvents | where DeviceId == "${machine.id}" and DeviceId == "${machine.id}" | project DeviceId | take 3`);
+    assert.equal(out.req, req, 'msg.req passes through untouched');
+    assert.equal(apiRequests(sim, (r) => r.path.endsWith('/security/runHuntingQuery')).length, 1);
   });
 
   it('uses msg.query as the complete query when the node has none', async () => {

@@ -1,10 +1,16 @@
 // Admin endpoint behind the config dialog's "Test connection" button: gets a token for each
 // audience with the values typed in the dialog (before deploy), and reports the granted roles
 // against what each node needs. Secrets never leave: responses are scrubbed of every credential.
+//
+// A stored credential (the dialog posts the placeholder for a password it never saw) is only
+// ever used by a deployed mde-config node and only towards that node's deployed cloud, hosts and
+// CA: otherwise anyone allowed to open the dialog could point the test at a host of theirs and
+// receive the secret, or name another node and borrow its credentials.
 import type { Request, Response } from 'express';
+import { resolveCloud } from '../../client/clouds';
 import { MdeConnection } from '../../client/connection';
-import { MdeError } from '../../client/errors';
-import type { Audience } from '../../client/types';
+import { MdeError, MdeInputError } from '../../client/errors';
+import type { Audience, ConnectionSettings } from '../../client/types';
 import {
   buildConnectionSettings,
   PASSWORD_PLACEHOLDER,
@@ -12,14 +18,19 @@ import {
   type ConfigCredentials,
   type ConfigProperties,
 } from './config-settings';
+import type { MdeConfigNode } from './config-handle';
+import { translate } from './i18n';
 import { unmetRoleGroups } from '../../client/permissions';
 import { NODE_REQUIREMENTS } from './node-permissions';
 import type { NodeAPI } from './node-types';
 import { proxySettingsFor } from './proxy-settings';
 
-type Body = ConfigProperties & ConfigCredentials & { id?: string; authMethod?: string; proxy?: unknown };
+type Body = ConfigProperties & ConfigCredentials & { id?: unknown; proxy?: unknown };
 
 const CREDENTIAL_KEYS: (keyof ConfigCredentials)[] = ['clientSecret', 'certificatePem', 'privateKeyPem', 'privateKeyPassphrase', 'thumbprint'];
+
+/** The dialog has to be given the secret again (code the dialog reacts to). */
+const RETYPE_SECRET = 'RetypeSecret';
 
 function errorJson(err: unknown): Record<string, unknown> {
   if (err instanceof MdeError) {
@@ -35,26 +46,80 @@ function scrub(value: unknown, secrets: string[]): unknown {
   return JSON.parse(text);
 }
 
+/** What the dialog changed, compared with the deployed connection, that decides where a credential goes. */
+function changedNetworkSettings(RED: NodeAPI, typed: ConnectionSettings, deployed: MdeConnection): string[] {
+  let cloud;
+  try {
+    cloud = resolveCloud(typed.cloud);
+  } catch (e) {
+    throw new MdeInputError((e as Error).message);
+  }
+  const was = deployed.cloud;
+  const changed: string[] = [];
+  if (cloud.name !== was.name) changed.push('cloud');
+  if (cloud.authorityHost !== was.authorityHost) changed.push('authority-host');
+  if (cloud.apiBaseUrl !== was.apiBaseUrl) changed.push(cloud.name === 'commercial' && was.name === 'commercial' ? 'region' : 'api-host');
+  if (cloud.graphBaseUrl !== was.graphBaseUrl) changed.push('graph-host');
+  if ((typed.caCertificatePem ?? '') !== (deployed.settings.caCertificatePem ?? '')) changed.push('ca');
+  return changed.map((field) => translate(RED, `mde-config.test.field-${field}`));
+}
+
+/**
+ * Settings for a test that uses stored credentials: the deployed node's network settings, the
+ * IDs and any credential typed in the dialog. Throws a RetypeSecret error when that is not allowed.
+ */
+function storedCredentialSettings(RED: NodeAPI, body: Body, secrets: string[]): ConnectionSettings {
+  const id = typeof body.id === 'string' ? body.id : '';
+  const node = id ? (RED.nodes.getNode(id) as Partial<MdeConfigNode> | null) : null;
+  // Checked before any credential is read: another node type's credentials are never touched.
+  if (!node || node.type !== 'mde-config' || typeof node.connection !== 'function') {
+    throw new MdeInputError(translate(RED, 'mde-config.test.retype-not-deployed'), RETYPE_SECRET);
+  }
+  const deployed = node.connection();
+  const stored = (RED.nodes.getCredentials(id) as ConfigCredentials | undefined) ?? {};
+  secrets.push(...secretValues(stored));
+  const creds: ConfigCredentials = {};
+  for (const key of CREDENTIAL_KEYS) {
+    const posted = body[key];
+    creds[key] = posted === PASSWORD_PLACEHOLDER ? stored[key] : typeof posted === 'string' ? posted : undefined;
+  }
+  const typed = buildConnectionSettings(body, creds);
+  const changed = changedNetworkSettings(RED, typed, deployed);
+  if (changed.length) {
+    throw new MdeInputError(translate(RED, 'mde-config.test.retype-changed', { fields: changed.join(', ') }), RETYPE_SECRET);
+  }
+  return { ...deployed.settings, tenantId: typed.tenantId, clientId: typed.clientId, credential: typed.credential, rateLimits: false };
+}
+
+/** Settings for a test with credentials typed in the dialog: everything as posted, the proxy chosen there included. */
+function typedSettings(RED: NodeAPI, body: Body): ConnectionSettings {
+  const creds: ConfigCredentials = {};
+  for (const key of CREDENTIAL_KEYS) {
+    const posted = body[key];
+    if (typeof posted === 'string') creds[key] = posted;
+  }
+  return { ...buildConnectionSettings(body, creds), proxy: proxySettingsFor(RED, body.proxy), rateLimits: false };
+}
+
 export function registerTestConnectionRoute(RED: NodeAPI): void {
   RED.httpAdmin.post('/mde-config/test-connection', RED.auth.needsPermission('mde-config.write'), (req: Request, res: Response) => {
-    const body = (req.body ?? {}) as Body;
-    const stored = (body.id ? (RED.nodes.getCredentials(body.id) as ConfigCredentials | undefined) : undefined) ?? {};
-    const creds: ConfigCredentials = {};
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Body;
+    const secrets: string[] = [];
     for (const key of CREDENTIAL_KEYS) {
-      const posted = body[key];
-      // The dialog posts the placeholder for a password it never saw; use the stored one.
-      creds[key] = posted === undefined || posted === PASSWORD_PLACEHOLDER ? stored[key] : posted;
+      if (typeof body[key] === 'string' && body[key] !== PASSWORD_PLACEHOLDER) secrets.push(...secretValues({ [key]: body[key] }));
     }
-    const secrets = secretValues(creds);
-    void runTest(body, creds, RED).then(
-      (result) => res.json(scrub(result, secrets)),
-      (err: unknown) => res.json(scrub({ ok: false, error: errorJson(err) }, secrets)),
-    );
+    const usesStored = CREDENTIAL_KEYS.some((key) => body[key] === PASSWORD_PLACEHOLDER);
+    void Promise.resolve()
+      .then(() => runTest(usesStored ? storedCredentialSettings(RED, body, secrets) : typedSettings(RED, body)))
+      .then(
+        (result) => res.json(scrub(result, secrets)),
+        (err: unknown) => res.json(scrub({ ok: false, error: errorJson(err) }, secrets)),
+      );
   });
 }
 
-async function runTest(props: Body, creds: ConfigCredentials, RED: NodeAPI): Promise<Record<string, unknown>> {
-  const connection = new MdeConnection({ ...buildConnectionSettings(props, creds), proxy: proxySettingsFor(RED, props.proxy), rateLimits: false });
+async function runTest(settings: ConnectionSettings): Promise<Record<string, unknown>> {
+  const connection = new MdeConnection(settings);
   try {
     const audiences: Record<string, Record<string, unknown>> = {};
     const roles: Partial<Record<Audience, string[]>> = {};
