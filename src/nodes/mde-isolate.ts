@@ -211,7 +211,7 @@ export = function register(RED: NodeAPI): void {
         try {
           validMachineId(given);
         } catch {
-          throw new MdeInputError(`"${given.slice(0, 80)}" is not an MDE machine ID (40 hexadecimal characters). To use a computer name, set "Machine given by" to name.`);
+          throw new MdeInputError(`"${given.slice(0, 80)}" is not an MDE machine ID (40 hexadecimal characters). To use a computer name, set "Identify by" to name.`);
         }
       }
       if (!s.comment.trim()) throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-comment'));
