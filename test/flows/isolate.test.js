@@ -314,6 +314,21 @@ describe('mde-isolate node', () => {
     await until(() => Object.keys(JSON.parse(readJournal(restarted)).records).length === 0, 'the record to be removed once reported');
   });
 
+  it('rewrites a journal left by the previous version (whole messages, token included) as soon as a connection is deployed', async () => {
+    sim = await simulator();
+    const stateDir = useFreshStateDir();
+    const token = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJvbGQtdmVyc2lvbiJ9.canary-signature';
+    fs.writeFileSync(journalFile(stateDir), JSON.stringify({
+      version: 1,
+      pending: { iso: [{ actionId: '5382f7ea-7557-4ab7-9782-d50480024a4e', verb: 'isolate', machineId: 'm', startedAt: 1, deadline: 2, msg: { topic: 'old', token: { accessToken: token }, headers: { Authorization: `Bearer ${token}` } } }] },
+      guards: {},
+    }));
+    await helper.load([nodes.config], [tab, configNode(sim)], secretCredentials());
+    const text = await until(() => (readJournal(stateDir).includes('"version": 2') ? readJournal(stateDir) : ''), 'the journal to be rewritten');
+    assert.ok(!text.includes(token) && !text.includes('Bearer'), text);
+    assert.ok(text.includes('5382f7ea-7557-4ab7-9782-d50480024a4e'), 'the pending action itself is kept');
+  });
+
   it('refuses unknown settings with a red status at deploy and for every message, before any request', async () => {
     sim = await simulator();
     const machine = pickMachine(sim);

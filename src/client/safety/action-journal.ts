@@ -135,6 +135,11 @@ export class ActionJournal {
     return this.loaded;
   }
 
+  /** Reads the file now (rewriting one left by an older version), rather than on first use. */
+  async open(): Promise<void> {
+    await this.load();
+  }
+
   async recordsFor(ownerId: string): Promise<ActionRecord[]> {
     await this.load();
     return (this.data.records[ownerId] ?? []).map((r) => structuredClone(r));
