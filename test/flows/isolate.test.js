@@ -442,6 +442,28 @@ describe('mde-isolate node', () => {
     assert.deepEqual(JSON.parse(readJournal(stateDir)).records, {}, 'the record is gone once reported');
   });
 
+  it('reports OutcomeUnknown at Catch after a restart when an intent left on disk matches no action in MDE', async () => {
+    sim = await simulator();
+    const machine = pickMachine(sim);
+    const stateDir = useFreshStateDir();
+    const intentAt = Date.now() - 5000;
+    fs.writeFileSync(journalFile(stateDir), JSON.stringify({
+      version: 2,
+      records: { iso: [{ requestId: 'req-1', actionType: 'Isolate', verb: 'isolate', scope: 'Selective', machineId: machine.id, computerDnsName: machine.computerDnsName, intentAt, deadline: intentAt + 60_000, commentSha256: 'x', msg: { topic: 'lost' } }] },
+      guards: {},
+    }));
+    await helper.load([nodes.config, nodes.isolate], isolateFlow(sim), secretCredentials());
+    const msg = await nextMessage(helper.getNode('caught'), 10000);
+    assert.equal(msg.error.code, 'OutcomeUnknown');
+    assert.match(msg.error.message, /redeployed or Node-RED stopped while the request was being sent/);
+    assert.match(msg.error.message, /may have been carried out/);
+    assert.match(msg.error.message, /request req-1/);
+    assert.equal(msg.topic, 'lost');
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(isolationPosts(sim).length, 0, 'nothing was sent');
+    await until(() => Object.keys(JSON.parse(readJournal(stateDir)).records).length === 0, 'the record to be removed once reported');
+  });
+
   it('refuses Selective isolation for Linux, macOS and Windows 10 before 1709 before sending; Full isolates Linux', async () => {
     sim = await simulator();
     const linux = sim.state.machines.find((m) => m.computerDnsName === 'lnx-web-01.contoso-sim.local');

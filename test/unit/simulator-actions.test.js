@@ -32,13 +32,26 @@ describe('machine actions', () => {
   const post = (path, json, token = tok) => request(sim, 'POST', path, { token, json });
   const isolation = async (id) => (await request(sim, 'GET', '/_simulator/state')).json.machines.find((m) => m.id === id).isolationState;
 
-  test('isolate: 201 Pending with the full field set, then InProgress, then Succeeded; isolation state follows', async () => {
-    const m = byName('ws-fin-0412.contoso-sim.local');
+  test('isolate: 201 Pending with the full field set, then InProgress, then Succeeded; isolation state follows', async (t) => {
+    // Its own simulator with wide Pending / InProgress windows, so a busy machine cannot skip a state.
+    const slow = await startSimulator({ alerts: 3, machines: 24, processEvents: 20, actionTimings: { pendingMs: 400, inProgressMs: 1500 } });
+    t.after(() => slow.close());
+    const slowTok = await getToken(slow);
+    const post = (path, json) => request(slow, 'POST', path, { token: slowTok, json });
+    const isolation = async (id) => (await request(slow, 'GET', '/_simulator/state')).json.machines.find((x) => x.id === id).isolationState;
+    const m = slow.state.machines.find((x) => x.computerDnsName === 'ws-fin-0412.contoso-sim.local');
+    // Read in one synchronous step inside the simulator: the machine is never isolated before the action succeeded.
+    const consistent = (id) => {
+      const action = slow.state.actions.find((x) => x.id === id);
+      const state = slow.state.machineInternal.get(m.id)?.isolationState ?? 'NotIsolated';
+      if (action.status !== 'Succeeded') assert.equal(state, 'NotIsolated', `isolated while ${action.status}`);
+      return action.status;
+    };
     const t0 = Date.now();
     const r = await post(`/api/machines/${m.id}/isolate`, { Comment: 'Isolate due to alert 1234', IsolationType: 'Selective' });
     assert.equal(r.status, 201, r.text);
     const a = r.json;
-    assert.equal(a['@odata.context'], `https://127.0.0.1:${sim.port}/api/$metadata#MachineActions/$entity`);
+    assert.equal(a['@odata.context'], `https://127.0.0.1:${slow.port}/api/$metadata#MachineActions/$entity`);
     assert.match(a.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.equal(a.type, 'Isolate');
     assert.equal(a.scope, 'Selective');
@@ -54,18 +67,17 @@ describe('machine actions', () => {
     assert.match(a.creationDateTimeUtc, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
     assert.equal(await isolation(m.id), 'NotIsolated');
 
-    const get = () => request(sim, 'GET', `/api/machineactions/${a.id}`, { token: tok });
-    await waitFor(async () => (await get()).json.status === 'InProgress');
-    assert.ok(Date.now() - t0 >= TIMINGS.pendingMs - 5);
-    assert.equal(await isolation(m.id), 'NotIsolated');
-    const done = await waitFor(async () => { const x = (await get()).json; return x.status === 'Succeeded' && x; });
+    const get = () => request(slow, 'GET', `/api/machineactions/${a.id}`, { token: slowTok });
+    await waitFor(async () => { consistent(a.id); return (await get()).json.status === 'InProgress'; }, 10_000);
+    assert.ok(Date.now() - t0 >= 400 - 5);
+    const done = await waitFor(async () => { consistent(a.id); const x = (await get()).json; return x.status === 'Succeeded' && x; }, 10_000);
     assert.ok(done.lastUpdateDateTimeUtc > a.lastUpdateDateTimeUtc);
     assert.equal(await isolation(m.id), 'Isolated');
 
     const un = await post(`/api/machines/${m.id}/unisolate`, { Comment: 'release' });
     assert.equal(un.status, 201);
     assert.equal(un.json.type, 'Unisolate');
-    await waitFor(async () => (await isolation(m.id)) === 'NotIsolated');
+    await waitFor(async () => (await isolation(m.id)) === 'NotIsolated', 10_000);
   });
 
   test('duplicate isolate while pending: 400 ActiveRequestAlreadyExists; other machines unaffected', async () => {
@@ -176,6 +188,7 @@ describe('machine actions', () => {
 
   test('GET /machineactions with $filter, $orderby and $top; 404 for unknown id', async () => {
     const m = byName('ws-fin-0412.contoso-sim.local');
+    assert.equal((await post(`/api/machines/${m.id}/isolate`, { Comment: 'listed', IsolationType: 'Full' })).status, 201);
     const r = await request(sim, 'GET', `/api/machineactions?$filter=${encodeURIComponent(`machineId eq '${m.id}' and type eq 'Isolate'`)}`, { token: tok });
     assert.equal(r.status, 200);
     assert.equal(r.json['@odata.context'], `https://127.0.0.1:${sim.port}/api/$metadata#MachineActions`);
