@@ -1,9 +1,9 @@
 // Response actions on devices: isolate / release (never replayed automatically), get, list,
-// cancel, wait for completion, find a pending action.
+// cancel, wait for completion, find a pending action, find the action a lost answer was about.
 import type { MdeHttp } from './http';
 import type { MachineAction, MachineActionStatus } from './types';
 import { MdeInputError, MdeWaitTimeoutError } from './errors';
-import { and, eq, guid, machineActionStatus, machineActionType, machineId, or, orderBy as checkOrderBy, top as checkTop } from './odata';
+import { and, eq, ge, guid, machineActionStatus, machineActionType, machineId, or, orderBy as checkOrderBy, top as checkTop } from './odata';
 import { sleep } from './http';
 import type { RequestOptions } from './alerts';
 
@@ -36,12 +36,54 @@ function comment(v: unknown): string {
 
 export type IsolationType = 'Full' | 'Selective' | 'UnManagedDevice';
 
-export async function isolateMachine(http: MdeHttp, id: string, o: RequestOptions & { isolationType?: IsolationType | string; comment: string }): Promise<MachineAction> {
+/** What the isolation rules need to know about a device (fields of the Machine entity). */
+export interface IsolationTarget {
+  id: string;
+  computerDnsName?: string | null;
+  osPlatform?: unknown;
+  osBuild?: unknown;
+  version?: unknown;
+}
+
+/** Windows 10 version 1709 is build 16299. */
+const SELECTIVE_MIN_WINDOWS10_BUILD = 16299;
+const NON_WINDOWS_PLATFORM = /linux|ubuntu|debian|centos|red ?hat|rhel|suse|fedora|oracle|amazon|alma|rocky|mac|ios|android/i;
+
+/**
+ * Why `type` cannot isolate this device, or null. Microsoft's isolate-machine reference: Selective
+ * isolation is available on Windows 10 version 1709 or later and Windows 11; Linux gets Full
+ * isolation only, and macOS is not listed for Selective. A platform we cannot place (missing,
+ * "Unknown") is left to MDE to judge.
+ */
+export function isolationTypeRefusal(machine: IsolationTarget, type: string): string | null {
+  if (type !== 'Selective') return null;
+  const platform = typeof machine.osPlatform === 'string' ? machine.osPlatform : '';
+  const name = machine.computerDnsName || machine.id;
+  if (NON_WINDOWS_PLATFORM.test(platform)) {
+    return `Selective isolation is not available for ${name}: it runs ${platform}, and Defender for Endpoint offers Selective isolation only on Windows 10 version 1709 or later and Windows 11 (Linux supports Full isolation only). Use Full isolation for this device.`;
+  }
+  if (/^Windows(7|8)/i.test(platform)) {
+    return `Selective isolation is not available for ${name}: it runs ${platform}; Selective isolation needs Windows 10 version 1709 or later, or Windows 11.`;
+  }
+  if (platform === 'Windows10') {
+    const build = typeof machine.osBuild === 'number' ? machine.osBuild : undefined;
+    if (build !== undefined && build < SELECTIVE_MIN_WINDOWS10_BUILD) {
+      const version = typeof machine.version === 'string' && machine.version ? `version ${machine.version}, ` : '';
+      return `Selective isolation is not available for ${name}: it runs Windows 10 ${version}build ${build}, and Selective isolation needs Windows 10 version 1709 (build 16299) or later. Use Full isolation, or update the device.`;
+    }
+  }
+  return null;
+}
+
+export async function isolateMachine(http: MdeHttp, id: string, o: RequestOptions & { isolationType?: IsolationType | string; comment: string; machine?: IsolationTarget }): Promise<MachineAction> {
   const mid = machineId(id);
   const c = comment(o?.comment);
   const t = o.isolationType ?? 'Full';
   const type = ['Full', 'Selective', 'UnManagedDevice'].find((x) => x.toLowerCase() === String(t).toLowerCase());
   if (!type) throw new MdeInputError(`Isolation type ${JSON.stringify(t)} is not valid: use Full or Selective.`);
+  // With the device's facts at hand, refuse what MDE would refuse, before anything is sent.
+  const refusal = o.machine ? isolationTypeRefusal(o.machine, type) : null;
+  if (refusal) throw new MdeInputError(refusal, 'IsolationTypeNotSupported');
   const res = await http.request<MachineAction>({
     audience: 'mde',
     family: 'machineactions',
@@ -81,6 +123,8 @@ export interface ListMachineActionsQuery extends RequestOptions {
   machineId?: string;
   type?: string;
   status?: string | string[];
+  /** Actions created at or after this time (`creationDateTimeUtc ge`, a documented filter). */
+  createdSince?: Date;
   top?: number;
   orderBy?: string;
 }
@@ -89,6 +133,7 @@ export function buildMachineActionFilter(q: ListMachineActionsQuery): string {
   const parts: string[] = [];
   if (q.machineId) parts.push(eq('machineId', machineId(q.machineId)));
   if (q.type) parts.push(eq('type', machineActionType(q.type)));
+  if (q.createdSince !== undefined) parts.push(ge('creationDateTimeUtc', q.createdSince));
   if (q.status !== undefined) {
     const st = (Array.isArray(q.status) ? q.status : [q.status]).map(machineActionStatus);
     if (st.length === 1) parts.push(eq('status', st[0]));
@@ -137,6 +182,14 @@ export async function findPendingAction(http: MdeHttp, machine: string, type: st
   const pending = list.filter((a) => a.status === 'Pending' || a.status === 'InProgress');
   pending.sort((a, b) => String(b.creationDateTimeUtc ?? '').localeCompare(String(a.creationDateTimeUtc ?? '')));
   return pending[0];
+}
+
+/** Actions of `type` on a device created at or after `since`, newest first. */
+export async function findActionsCreatedSince(http: MdeHttp, machine: string, type: string, since: Date, opts: RequestOptions = {}): Promise<MachineAction[]> {
+  const list = await listMachineActions(http, { machineId: machine, type, createdSince: since, top: 100, ...opts });
+  return list
+    .filter((a) => a.machineId?.toLowerCase() === machine.toLowerCase() && a.type === type)
+    .sort((a, b) => String(b.creationDateTimeUtc ?? '').localeCompare(String(a.creationDateTimeUtc ?? '')));
 }
 
 export interface WaitOptions {

@@ -27,6 +27,9 @@ function journalFor(dir: string): ActionJournal {
   if (!journal) {
     journal = new ActionJournal(path.join(dir, 'mde-action-journal.json'));
     journals.set(dir, journal);
+    // Opened at once: a journal written by an older version (whole messages, tokens included)
+    // is rewritten without them even if no isolate node runs.
+    void journal.open();
   }
   return journal;
 }

@@ -1,81 +1,112 @@
-// Isolate or release a machine, with the rails a destructive action needs: exact name
-// resolution, a required templated comment, protected machines, a blast-radius cap, refusal of
-// contradictory requests, joining (never duplicating) an in-flight action, dry run, and a
-// wait-for-completion that survives redeploys and restarts.
+// Isolate or release a machine, with the rails a destructive action needs: strict settings,
+// exact name resolution, a required templated comment, protected machines, isolation types the
+// device supports, a blast-radius cap, refusal of contradictory requests, joining (never
+// duplicating) an in-flight action, dry run, a write-ahead journal so a request whose answer is
+// lost is found again rather than resent, and a wait-for-completion that survives redeploys.
 import { translate } from './shared/i18n';
-import { MdeConflictError, MdeError, MdeInputError, MdeWaitTimeoutError } from '../client/errors';
+import { MdeError, MdeInputError, MdeWaitTimeoutError } from '../client/errors';
 import { getMachine, resolveMachineByName } from '../client/machines';
-import {
-  findPendingAction,
-  getMachineAction,
-  isolateMachine,
-  releaseMachine,
-  waitForMachineAction,
-} from '../client/machine-actions';
+import { findPendingAction, getMachineAction, isolateMachine, isolationTypeRefusal, releaseMachine, waitForMachineAction } from '../client/machine-actions';
 import { machineId as validMachineId } from '../client/odata';
-import { snapshotMessage, type PendingActionRecord } from '../client/safety/action-journal';
-import { protectionReason, type IsolationVerb } from '../client/safety/isolation-guard';
+import { routingFields, type ActionRecord } from '../client/safety/action-journal';
+import { intentRecord, resumeRecord, sendOnce, type LookupOptions } from '../client/safety/action-engine';
+import { protectionReason, type IsolationVerb, type ProtectionRules } from '../client/safety/isolation-guard';
 import { renderTextTemplate } from '../client/templates';
 import type { Machine, MachineAction } from '../client/types';
+import { booleanSetting, choiceSetting, listSetting, secondsSetting, textSetting, type Settings } from './shared/action-settings';
 import { wireActionNode } from './shared/base';
 import type { StatusReporter } from './shared/status';
 import type { MdeConfigNode } from './shared/config-handle';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/node-types';
-import { describeTyped, evaluateTyped, splitList } from './shared/typed-input';
-
-interface MdeIsolateDef extends NodeDef {
-  config?: string;
-  action?: string;
-  isolationType?: string;
-  machine?: string;
-  machineType?: string;
-  machineBy?: string;
-  comment?: string;
-  wait?: boolean;
-  timeoutSeconds?: number | string;
-  pollSeconds?: number | string;
-  dryRun?: boolean;
-  protectedIds?: string;
-  protectedNames?: string;
-  protectedTags?: string;
-  conflictWindowSeconds?: number | string;
-}
+import type { Node, NodeAPI, NodeDef, NodeMessage, TypedValue } from './shared/node-types';
+import { describeTyped, evaluateTyped } from './shared/typed-input';
 
 const FINAL_OK = new Set(['Succeeded']);
+const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled', 'TimeOut']);
+/** Lookups after a lost answer: MDE's list can lag a moment behind a just-created action. */
+const LOOKUP_ATTEMPTS = 3;
+/** Their spacing when the node does not wait (and so has no poll interval of its own). */
+const LOOKUP_INTERVAL_WITHOUT_WAIT_MS = 5_000;
 
-/** In-flight submissions per connection + machine + action type, so concurrent messages join one request. */
-const submitting = new Map<string, Promise<{ action: MachineAction; joined: boolean }>>();
-
-function seconds(value: unknown, fallback: number, min: number): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n >= min ? n : fallback;
+interface IsolateSettings {
+  verb: IsolationVerb;
+  actionType: 'Isolate' | 'Unisolate';
+  isolationType: 'Selective' | 'Full';
+  machine: TypedValue;
+  machineBy: 'id' | 'name';
+  comment: string;
+  wait: boolean;
+  timeoutMs: number;
+  intervalMs: number;
+  dryRun: boolean;
+  rules: ProtectionRules;
+  conflictWindowMs: number;
 }
 
+/** Every setting checked at deploy; an unknown value is refused, never read as a default. */
+function readSettings(def: Settings): IsolateSettings {
+  const verb = choiceSetting(def, 'action', ['isolate', 'release'] as const);
+  // Required for isolation; for a release it is unused, but an unknown value is still refused.
+  const isolationType = choiceSetting(def, 'isolationType', ['Selective', 'Full'] as const, verb === 'release' ? 'Full' : undefined);
+  const wait = booleanSetting(def, 'wait', true);
+  return {
+    verb,
+    actionType: verb === 'isolate' ? 'Isolate' : 'Unisolate',
+    isolationType,
+    machine: {
+      value: textSetting(def, 'machine', 'machineId'),
+      type: choiceSetting(def, 'machineType', ['msg', 'flow', 'global', 'str', 'env', 'jsonata'] as const, 'msg'),
+    },
+    machineBy: choiceSetting(def, 'machineBy', ['id', 'name'] as const, 'id'),
+    comment: textSetting(def, 'comment', ''),
+    wait,
+    // Like the dialog, the timings are only checked (and used) when the node waits.
+    timeoutMs: (wait ? secondsSetting(def, 'timeoutSeconds', 1, 600) : 600) * 1000,
+    intervalMs: (wait ? secondsSetting(def, 'pollSeconds', 0.05, 10) : 10) * 1000,
+    dryRun: booleanSetting(def, 'dryRun', false),
+    rules: {
+      ids: listSetting(def, 'protectedIds', []),
+      namePatterns: listSetting(def, 'protectedNames', []),
+      tags: listSetting(def, 'protectedTags', ['DoNotIsolate']),
+    },
+    conflictWindowMs: secondsSetting(def, 'conflictWindowSeconds', 0, 300) * 1000,
+  };
+}
+
+interface Submission {
+  action: MachineAction;
+  joined: boolean;
+  recovered: boolean;
+  /** The journal record of the message that sent the request (none when an MDE action was joined). */
+  record?: ActionRecord;
+}
+
+/** In-flight submissions per connection + machine + action type, so concurrent messages join one request. */
+const submitting = new Map<string, Promise<Submission>>();
+
 export = function register(RED: NodeAPI): void {
-  function MdeIsolate(this: Node, def: MdeIsolateDef): void {
+  function MdeIsolate(this: Node, def: NodeDef & Settings): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const verb: IsolationVerb = def.action === 'release' ? 'release' : 'isolate';
-    const actionType = verb === 'isolate' ? 'Isolate' : 'Unisolate';
-    const isolationType = def.isolationType === 'Full' ? 'Full' : 'Selective';
-    const wait = def.wait !== false;
-    const timeoutMs = seconds(def.timeoutSeconds, 600, 1) * 1000;
-    const intervalMs = seconds(def.pollSeconds, 10, 0.05) * 1000;
-    const conflictWindowMs = seconds(def.conflictWindowSeconds, 300, 0) * 1000;
-    const rules = {
-      ids: splitList(def.protectedIds),
-      namePatterns: splitList(def.protectedNames),
-      tags: def.protectedTags === undefined ? ['DoNotIsolate'] : splitList(def.protectedTags),
-    };
-    const commentTemplate = def.comment ?? '';
+    let settings: IsolateSettings | undefined;
+    let settingsError: MdeError | undefined;
+    try {
+      settings = readSettings(def);
+    } catch (err) {
+      settingsError = err instanceof MdeError ? err : new MdeInputError(String(err), 'InvalidSetting');
+    }
     // NR_FLOW_NAME is the tab's label (Node-RED >= 2.2), for comments like "flow {{flowName}}".
+    const configId = typeof def.config === 'string' ? def.config : undefined;
     const flowName = String(RED.util.evaluateNodeProperty('NR_FLOW_NAME', 'env', node, {}) ?? '');
     // Assigned once wireActionNode has run; every use happens later, on messages or resume.
     let status!: StatusReporter;
 
-    function renderComment(msg: Record<string, unknown>, machine: Machine): string {
+    function lookupOptions(s: IsolateSettings, signal: AbortSignal): LookupOptions {
+      return { signal, attempts: LOOKUP_ATTEMPTS, intervalMs: s.wait ? s.intervalMs : LOOKUP_INTERVAL_WITHOUT_WAIT_MS };
+    }
+
+    function renderComment(s: IsolateSettings, msg: Record<string, unknown>, machine: Machine): string {
       const view = { ...msg, flowName, nodeName: def.name || 'mde-isolate', machineId: machine.id, computerDnsName: machine.computerDnsName };
-      return renderTextTemplate(commentTemplate, view).trim();
+      return renderTextTemplate(s.comment, view).trim();
     }
 
     /** Final routing: output 1 for Succeeded (or accepted when not waiting), output 2 otherwise. */
@@ -83,16 +114,27 @@ export = function register(RED: NodeAPI): void {
       return ok ? [msg, null] : [null, msg];
     }
 
-    async function waitAndRoute(config: MdeConfigNode, record: PendingActionRecord, msg: NodeMessage, signal: AbortSignal): Promise<[NodeMessage | null, NodeMessage | null]> {
+    /** Sends the action on without waiting (or when it is already final), and forgets its record. */
+    async function routeNow(config: MdeConfigNode, s: IsolateSettings, action: MachineAction, record: ActionRecord | undefined, msg: NodeMessage): Promise<[NodeMessage | null, NodeMessage | null]> {
+      if (record) await config.journal.remove(node.id, record.requestId);
+      const ok = !s.wait ? true : FINAL_OK.has(action.status);
+      msg.payload = action;
+      Object.assign(msg.mde as Record<string, unknown>, { status: action.status });
+      if (ok) status.ok(translate(RED, 'mde-isolate.status.done', { status: action.status }));
+      else status.error(action.status);
+      return outputsFor(msg, ok);
+    }
+
+    async function waitAndRoute(config: MdeConfigNode, s: IsolateSettings, record: ActionRecord & { actionId: string }, msg: NodeMessage, signal: AbortSignal): Promise<[NodeMessage | null, NodeMessage | null]> {
       const http = config.connection().http;
       let final: MachineAction;
       let timedOut = false;
       try {
         final = await waitForMachineAction(http, record.actionId, {
           timeoutMs: Math.max(0, record.deadline - Date.now()),
-          intervalMs,
+          intervalMs: s.intervalMs,
           signal,
-          onStatus: (a: MachineAction) => status.requesting(translate(RED, 'mde-isolate.status.pending', { action: verb, status: a.status })),
+          onStatus: (a: MachineAction) => status.requesting(translate(RED, 'mde-isolate.status.pending', { action: record.verb, status: a.status })),
         });
       } catch (err) {
         if (!(err instanceof MdeWaitTimeoutError)) throw err;
@@ -100,7 +142,7 @@ export = function register(RED: NodeAPI): void {
         // The last poll's answer; ask again only if the wait never got one.
         final = (err.lastAction as MachineAction | undefined) ?? (await getMachineAction(http, record.actionId, { signal }));
       }
-      await config.journal.removePending(node.id, record.actionId);
+      await config.journal.remove(node.id, record.requestId);
       const ok = FINAL_OK.has(final.status) && !timedOut;
       msg.payload = final;
       msg.mde = { ...(msg.mde as Record<string, unknown>), status: final.status, timedOut };
@@ -109,17 +151,17 @@ export = function register(RED: NodeAPI): void {
       return outputsFor(msg, ok);
     }
 
-    async function submit(config: MdeConfigNode, machine: Machine, comment: string, signal: AbortSignal): Promise<{ action: MachineAction; joined: boolean }> {
+    async function submit(config: MdeConfigNode, s: IsolateSettings, machine: Machine, comment: string, msg: NodeMessage, signal: AbortSignal): Promise<Submission> {
       const http = config.connection().http;
       const guard = await config.isolationGuard();
       // Join what MDE already has in flight for this machine instead of sending a duplicate.
-      const pending = await findPendingAction(http, machine.id, actionType, { signal });
+      const pending = await findPendingAction(http, machine.id, s.actionType, { signal });
       if (pending) {
-        guard.record(machine.id, verb, false);
+        guard.record(machine.id, s.verb, false);
         await config.saveIsolationGuard();
-        return { action: pending, joined: true };
+        return { action: pending, joined: true, recovered: false };
       }
-      if (verb === 'isolate') {
+      if (s.verb === 'isolate') {
         const cap = guard.checkCap();
         if (!cap.allowed) {
           throw new MdeInputError(
@@ -129,142 +171,180 @@ export = function register(RED: NodeAPI): void {
         }
       }
       // Counted before the request leaves: a request whose answer is lost still counts.
-      guard.record(machine.id, verb, true);
+      guard.record(machine.id, s.verb, true);
       await config.saveIsolationGuard();
-      try {
-        const action =
-          verb === 'isolate'
-            ? await isolateMachine(http, machine.id, { isolationType, comment, signal })
-            : await releaseMachine(http, machine.id, { comment, signal });
-        return { action, joined: false };
-      } catch (err) {
-        if (!(err instanceof MdeConflictError)) throw err;
-        // ActiveRequestAlreadyExists: someone else's request is in flight; join it.
-        const existing = await findPendingAction(http, machine.id, actionType, { signal });
-        if (!existing) throw err;
-        return { action: existing, joined: true };
+      const record = intentRecord({
+        actionType: s.actionType,
+        verb: s.verb,
+        scope: s.verb === 'isolate' ? s.isolationType : null,
+        machineId: machine.id,
+        computerDnsName: machine.computerDnsName,
+        comment,
+        deadline: Date.now() + s.timeoutMs,
+        msg: routingFields(msg as Record<string, unknown>),
+      });
+      const outcome = await sendOnce({
+        http,
+        journal: config.journal,
+        ownerId: node.id,
+        record,
+        ...lookupOptions(s, signal),
+        send: () =>
+          s.verb === 'isolate'
+            ? isolateMachine(http, machine.id, { isolationType: s.isolationType, comment, machine, signal })
+            : releaseMachine(http, machine.id, { comment, signal }),
+      });
+      if (outcome.recovered) {
+        node.warn(`The answer to the ${s.verb} request for ${machine.computerDnsName || machine.id} was lost (${outcome.lostBecause}); found machine action ${outcome.action.id} in Defender for Endpoint and followed it. Nothing was sent again.`);
       }
+      return { action: outcome.action, joined: outcome.joined, recovered: outcome.recovered, record: { ...record, actionId: outcome.action.id } };
+    }
+
+    async function onMessage(s: IsolateSettings, config: MdeConfigNode, msg: NodeMessage, signal: AbortSignal): Promise<[NodeMessage | null, NodeMessage | null]> {
+      const raw = await evaluateTyped(RED, node, s.machine, msg);
+      if (raw === undefined || raw === null || (typeof raw === 'string' && !raw.trim())) {
+        throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-machine', { property: describeTyped(s.machine) }));
+      }
+      if (typeof raw !== 'string') throw new MdeInputError(`The machine must be given as a string, got ${Array.isArray(raw) ? 'an array' : typeof raw}.`);
+      const given = raw.trim();
+      if (s.machineBy === 'id') {
+        try {
+          validMachineId(given);
+        } catch {
+          throw new MdeInputError(`"${given.slice(0, 80)}" is not an MDE machine ID (40 hexadecimal characters). To use a computer name, set "Identify by" to name.`);
+        }
+      }
+      if (!s.comment.trim()) throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-comment'));
+
+      status.requesting(translate(RED, 'mde-isolate.status.requesting'));
+      const http = config.connection().http;
+      const machine = s.machineBy === 'name' ? await resolveMachineByName(http, given, { signal }) : await getMachine(http, given, { signal });
+      const comment = renderComment(s, msg, machine);
+      if (!comment) throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-comment'));
+
+      if (s.verb === 'isolate') {
+        const reason = protectionReason(machine, s.rules);
+        if (reason) throw new MdeInputError(translate(RED, 'mde-isolate.errors.protected', { machine: machine.computerDnsName || machine.id, reason }), 'ProtectedMachine');
+        const unsupported = isolationTypeRefusal(machine, s.isolationType);
+        if (unsupported) throw new MdeInputError(unsupported, 'IsolationTypeNotSupported');
+      }
+      const guard = await config.isolationGuard();
+      const conflict = guard.checkConflict(machine.id, s.verb, s.conflictWindowMs);
+      if (!conflict.allowed) {
+        throw new MdeInputError(
+          translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: s.verb, window: Math.round(s.conflictWindowMs / 1000) }),
+          'ContradictoryAction',
+        );
+      }
+
+      const base = config.connection().cloud.apiBaseUrl;
+      const request = {
+        method: 'POST',
+        url: `${base}/api/machines/${machine.id}/${s.verb === 'isolate' ? 'isolate' : 'unisolate'}`,
+        body: s.verb === 'isolate' ? { Comment: comment, IsolationType: s.isolationType } : { Comment: comment },
+      };
+      const mde: Record<string, unknown> = { action: s.verb, machineId: machine.id, computerDnsName: machine.computerDnsName, dryRun: s.dryRun };
+      msg.mde = mde;
+
+      if (s.dryRun) {
+        node.log(`dry run: would send ${request.method} ${request.url} ${JSON.stringify(request.body)}`);
+        mde.request = request;
+        msg.payload = null;
+        status.info(translate(RED, 'mde-isolate.status.dry-run'));
+        return outputsFor(msg, true);
+      }
+
+      const key = `${config.id}|${machine.id.toLowerCase()}|${s.actionType}`;
+      let submission = submitting.get(key);
+      const joinedLocally = submission !== undefined;
+      if (!submission) {
+        submission = submit(config, s, machine, comment, msg, signal);
+        submitting.set(key, submission);
+        // Keep the entry only while the request is being submitted; later messages join via MDE's pending list.
+        const forget = (): void => {
+          if (submitting.get(key) === submission) submitting.delete(key);
+        };
+        void submission.then(forget, forget);
+      }
+      const outcome = await submission;
+      const { action } = outcome;
+      Object.assign(mde, { actionId: action.id, status: action.status, joined: outcome.joined || joinedLocally });
+      if (outcome.recovered) mde.recovered = true;
+      msg.payload = action;
+      status.requesting(translate(RED, 'mde-isolate.status.pending', { action: s.verb, status: action.status }));
+
+      // The sender's record is in the journal already; a message that joined gets its own, so a
+      // restart resumes every waiting message.
+      const own = joinedLocally ? undefined : outcome.record;
+      if (!s.wait || FINAL.has(action.status)) return routeNow(config, s, action, own, msg);
+      let record = own;
+      if (!record) {
+        record = {
+          ...intentRecord({ actionType: s.actionType, verb: s.verb, scope: action.scope ?? null, machineId: machine.id, computerDnsName: machine.computerDnsName, comment, deadline: Date.now() + s.timeoutMs, msg: routingFields(msg as Record<string, unknown>) }),
+          actionId: action.id,
+          joined: true,
+        };
+        await config.journal.add(node.id, record);
+      }
+      return waitAndRoute(config, s, { ...record, actionId: action.id }, msg, signal);
     }
 
     status = wireActionNode(RED, node, {
       type: 'mde-isolate',
-      configId: def.config,
-      async onInput({ msg, send, status, config, signal }) {
-        const input = { value: def.machine ?? 'machineId', type: def.machineType || 'msg' };
-        const raw = await evaluateTyped(RED, node, input, msg);
-        if (raw === undefined || raw === null || (typeof raw === 'string' && !raw.trim())) {
-          throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-machine', { property: describeTyped(input) }));
-        }
-        if (typeof raw !== 'string') throw new MdeInputError(`The machine must be given as a string, got ${Array.isArray(raw) ? 'an array' : typeof raw}.`);
-        const given = raw.trim();
-        if (def.machineBy !== 'name') {
-          try {
-            validMachineId(given);
-          } catch {
-            throw new MdeInputError(`"${given.slice(0, 80)}" is not an MDE machine ID (40 hexadecimal characters). To use a computer name, set "Machine given by" to name.`);
-          }
-        }
-        if (!commentTemplate.trim()) throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-comment'));
-
-        status.requesting(translate(RED, 'mde-isolate.status.requesting'));
-        const http = config.connection().http;
-        const machine = def.machineBy === 'name' ? await resolveMachineByName(http, given, { signal }) : await getMachine(http, given, { signal });
-        const comment = renderComment(msg, machine);
-        if (!comment) throw new MdeInputError(translate(RED, 'mde-isolate.errors.no-comment'));
-
-        if (verb === 'isolate') {
-          const reason = protectionReason(machine, rules);
-          if (reason) throw new MdeInputError(translate(RED, 'mde-isolate.errors.protected', { machine: machine.computerDnsName || machine.id, reason }), 'ProtectedMachine');
-        }
-        const guard = await config.isolationGuard();
-        const conflict = guard.checkConflict(machine.id, verb, conflictWindowMs);
-        if (!conflict.allowed) {
-          throw new MdeInputError(
-            translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: verb, window: Math.round(conflictWindowMs / 1000) }),
-            'ContradictoryAction',
-          );
-        }
-
-        const base = config.connection().cloud.apiBaseUrl;
-        const request = {
-          method: 'POST',
-          url: `${base}/api/machines/${machine.id}/${verb === 'isolate' ? 'isolate' : 'unisolate'}`,
-          body: verb === 'isolate' ? { Comment: comment, IsolationType: isolationType } : { Comment: comment },
-        };
-        const mde: Record<string, unknown> = { action: verb, machineId: machine.id, computerDnsName: machine.computerDnsName, dryRun: Boolean(def.dryRun) };
-        msg.mde = mde;
-
-        if (def.dryRun) {
-          node.log(`dry run: would send ${request.method} ${request.url} ${JSON.stringify(request.body)}`);
-          mde.request = request;
-          msg.payload = null;
-          status.info(translate(RED, 'mde-isolate.status.dry-run'));
-          send(outputsFor(msg, true));
-          return;
-        }
-
-        const key = `${config.id}|${machine.id.toLowerCase()}|${actionType}`;
-        let submission = submitting.get(key);
-        let joinedLocally = false;
-        if (submission) {
-          joinedLocally = true;
-        } else {
-          submission = submit(config, machine, comment, signal);
-          submitting.set(key, submission);
-          // Keep the entry only while the request is being submitted; later messages join via MDE's pending list.
-          void submission.then(
-            () => submitting.delete(key),
-            () => submitting.delete(key),
-          );
-        }
-        const { action, joined } = await submission;
-        Object.assign(mde, { actionId: action.id, status: action.status, joined: joined || joinedLocally });
-        msg.payload = action;
-        status.requesting(translate(RED, 'mde-isolate.status.pending', { action: verb, status: action.status }));
-
-        if (!wait || action.status === 'Succeeded' || action.status === 'Failed' || action.status === 'Cancelled' || action.status === 'TimeOut') {
-          const ok = !wait ? true : FINAL_OK.has(action.status);
-          if (ok) status.ok(translate(RED, 'mde-isolate.status.done', { status: action.status }));
-          else status.error(action.status);
-          send(outputsFor(msg, ok));
-          return;
-        }
-        const record: PendingActionRecord = {
-          actionId: action.id,
-          verb,
-          machineId: machine.id,
-          computerDnsName: machine.computerDnsName,
-          startedAt: Date.now(),
-          deadline: Date.now() + timeoutMs,
-          msg: snapshotMessage(msg as Record<string, unknown>),
-        };
-        await config.journal.addPending(node.id, record);
-        send(await waitAndRoute(config, record, msg, signal));
+      configId,
+      async onInput({ msg, send, config, signal }) {
+        if (settingsError || !settings) throw settingsError;
+        send(await onMessage(settings, config, msg, signal));
       },
     });
 
-    // Pick up actions a previous deploy or process was waiting on.
+    if (settingsError || !settings) {
+      // Refused at deploy (and for every message): the flow carries a value this node does not know.
+      status.error(settingsError?.code ?? 'InvalidSetting');
+      node.warn(settingsError?.message ?? 'Invalid settings.');
+      return;
+    }
+    const s = settings;
+
+    // Pick up actions a previous deploy or process was sending or waiting on.
     const resumeController = new AbortController();
     node.on('close', () => resumeController.abort());
-    const config = def.config ? (RED.nodes.getNode(def.config) as MdeConfigNode | null) : null;
-    if (config && typeof config.journal?.pendingFor === 'function' && wait) {
-      void config.journal.pendingFor(node.id).then((records) => {
+    const config = configId ? (RED.nodes.getNode(configId) as MdeConfigNode | null) : null;
+    if (!config || typeof config.journal?.recordsFor !== 'function') return;
+
+    async function resume(cfg: MdeConfigNode, stored: ActionRecord, msg: NodeMessage): Promise<[NodeMessage | null, NodeMessage | null]> {
+      const signal = resumeController.signal;
+      const http = cfg.connection().http;
+      const { record, recovered } = await resumeRecord(http, cfg.journal, node.id, stored, lookupOptions(s, signal));
+      const mde = msg.mde as Record<string, unknown>;
+      mde.actionId = record.actionId;
+      if (recovered) mde.recovered = true;
+      if (!s.wait) return routeNow(cfg, s, await getMachineAction(http, record.actionId as string, { signal }), record, msg);
+      return waitAndRoute(cfg, s, record as ActionRecord & { actionId: string }, msg, signal);
+    }
+
+    void config.journal.recordsFor(node.id).then(
+      (records) => {
         if (!records.length || resumeController.signal.aborted) return;
         status.requesting(translate(RED, 'mde-isolate.status.resumed', { count: records.length }));
         for (const record of records) {
-          const msg: NodeMessage = { ...(record.msg ?? {}), _msgid: RED.util.generateId() };
-          msg.mde = { ...((msg.mde as Record<string, unknown>) ?? {}), action: record.verb, machineId: record.machineId, computerDnsName: record.computerDnsName, actionId: record.actionId, resumed: true };
-          waitAndRoute(config, record, msg, resumeController.signal).then(
+          const msg: NodeMessage = { ...record.msg, _msgid: record.msg._msgid ?? RED.util.generateId() };
+          msg.mde = { action: record.verb, machineId: record.machineId, computerDnsName: record.computerDnsName, actionId: record.actionId, resumed: true };
+          resume(config, record, msg).then(
             (out) => node.send(out),
-            (err: unknown) => {
+            async (err: unknown) => {
               if (resumeController.signal.aborted) return;
+              // Reported once: the record goes, the error reaches Catch nodes with the message.
+              await config.journal.remove(node.id, record.requestId).catch(() => undefined);
               status.error(err instanceof MdeError ? err.code : 'error');
+              if (err instanceof MdeError) (msg.mde as Record<string, unknown>).error = err.toJSON();
               node.error(err instanceof Error ? err : new Error(String(err)), msg);
             },
           );
         }
-      }, (err: unknown) => node.warn(`Could not read pending machine actions: ${err instanceof Error ? err.message : String(err)}`));
-    }
+      },
+      (err: unknown) => node.warn(`Could not read pending machine actions: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 
   RED.nodes.registerType('mde-isolate', MdeIsolate as never);

@@ -1,9 +1,11 @@
 // Injected failures: deterministic (failNext, tokenEndpointDown) and random (errorRate,
-// resetRate, from the seeded RNG so a seed reproduces a run).
-import type { SimContext } from './context';
+// resetRate, from the seeded RNG so a seed reproduces a run); and answers lost after the request
+// was carried out (dropAnswerNext), the case where a client cannot know whether MDE acted.
+import type * as http from 'node:http';
+import { schedule, type SimContext } from './context';
 import { aadError } from './entra';
 import { graphError, mdeError } from './http-util';
-import type { FailNextRule, RequestKind, SimRequest, SimResponse } from './types';
+import type { DropAnswerRule, FailNextRule, RequestKind, SimRequest, SimResponse } from './types';
 
 const CODES: Record<number, string> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 408: 'RequestTimeout', 409: 'Conflict',
@@ -61,4 +63,46 @@ export function decideFault(ctx: SimContext, req: SimRequest, kind: RequestKind)
     }
   }
   return undefined;
+}
+
+export type DropAnswerDecision = { mode: DropAnswerRule['mode']; holdMs: number; label: string } | undefined;
+
+/** Decides whether the answer to this (already handled) request is lost. Control calls never are. */
+export function decideDropAnswer(ctx: SimContext, req: SimRequest, kind: RequestKind): DropAnswerDecision {
+  if (kind === 'control') return undefined;
+  const rules = ctx.faults.dropAnswerNext ?? [];
+  const idx = rules.findIndex((r) => (r.method === undefined || r.method.toUpperCase() === req.method) && matches({ status: 0, pathIncludes: r.pathIncludes }, req, kind));
+  if (idx < 0) return undefined;
+  const rule = rules[idx];
+  const left = (rule.count ?? 1) - 1;
+  if (left <= 0) rules.splice(idx, 1);
+  else rules[idx] = { ...rule, count: left };
+  return { mode: rule.mode, holdMs: rule.holdMs ?? 60_000, label: `dropAnswer:${rule.mode}` };
+}
+
+/** Delivers `response` spoiled as decided: the handler has run, the client never gets a usable answer. */
+export function loseAnswer(ctx: SimContext, drop: NonNullable<DropAnswerDecision>, response: SimResponse, res: http.ServerResponse): void {
+  const body = Buffer.from(response.body ?? '');
+  const half = body.subarray(0, Math.floor(body.length / 2));
+  const dropConnection = () => {
+    res.socket?.destroy();
+    res.destroy();
+  };
+  if (res.destroyed) return;
+  switch (drop.mode) {
+    case 'reset':
+      dropConnection();
+      return;
+    case 'cut':
+      res.writeHead(response.status, { ...response.headers, 'Content-Length': body.length });
+      res.write(half, () => dropConnection());
+      return;
+    case 'invalid-json':
+      res.writeHead(response.status, { ...response.headers, 'Content-Length': half.length });
+      res.end(half);
+      return;
+    case 'hold':
+      schedule(ctx, drop.holdMs, dropConnection);
+      return;
+  }
 }

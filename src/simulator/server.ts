@@ -6,7 +6,7 @@ import { authenticate, checkRoles, header } from './auth';
 import type { SimContext } from './context';
 import { handleControl, type ControlHooks } from './control';
 import { handleEntra } from './entra';
-import { decideFault } from './faults';
+import { decideDropAnswer, decideFault, loseAnswer } from './faults';
 import { empty, graphError, json, mdeError } from './http-util';
 import { formatWindow } from './rate-limit';
 import { alertRoutes } from './routes/alerts';
@@ -161,6 +161,16 @@ export function createRequestHandler(sim: SimContext, hooks: ControlHooks): http
           response = kind === 'graph' ? graphError(500, 'InternalServerError', 'Simulator error.') : mdeError(500, 'InternalServerError', '');
           log.fault = `exception:${e instanceof Error ? e.message : String(e)}`;
         }
+      }
+      const dropped = fault ? undefined : decideDropAnswer(sim, simReq, kind);
+      if (dropped) {
+        log.status = response.status;
+        log.reset = dropped.mode !== 'invalid-json';
+        log.fault = dropped.label;
+        log.durationMs = Date.now() - started;
+        pushLog(sim, log);
+        loseAnswer(sim, dropped, response, res);
+        return;
       }
       const latency = (kind === 'api' || kind === 'graph') && sim.faults.latencyMs ? sim.faults.latencyMs : 0;
       if (latency > 0) {

@@ -49,6 +49,26 @@ export interface Faults {
   resetRate?: number;
   tokenEndpointDown?: boolean;
   failNext?: FailNextRule[];
+  /** Requests that are carried out, whose answer is then lost (see DropAnswerRule). */
+  dropAnswerNext?: DropAnswerRule[];
+}
+
+/**
+ * "Apply, then lose the answer": the request reaches its handler (a machine action is created)
+ * and the client never gets a usable answer. `reset`: the connection is dropped before the answer;
+ * `cut`: the headers and half the body are sent, then the connection is dropped; `invalid-json`:
+ * the status and headers as answered, with half the body (a complete HTTP answer that is not JSON);
+ * `hold`: no answer at all until `holdMs` (default 60 s) has passed, then the connection is dropped.
+ */
+export interface DropAnswerRule {
+  mode: 'reset' | 'cut' | 'invalid-json' | 'hold';
+  /** Only requests whose path contains this text; without it only API / Graph calls match. */
+  pathIncludes?: string;
+  /** Only this method (e.g. POST). */
+  method?: string;
+  /** How many matching requests lose their answer (default 1). */
+  count?: number;
+  holdMs?: number;
 }
 
 export type ActionOutcome = 'Succeeded' | 'Failed' | 'TimeOut';

@@ -3,8 +3,10 @@
 const { describe, it } = require('node:test');
 const { useFlowSuite } = require('../helpers/flow-suite');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
-const { simulator, configNode, secretCredentials, apiRequests, nextMessage, collect, sleep } = require('../helpers/sim');
+const { simulator, configNode, secretCredentials, apiRequests, nextMessage, collect, sleep, APPS } = require('../helpers/sim');
 
 const tab = { id: 'tab', type: 'tab', label: 'Isolation playbook' };
 
@@ -26,6 +28,20 @@ function isolateFlow(sim, props = {}, cfg = {}) {
 }
 
 const isolationPosts = (sim, verb = 'isolate') => apiRequests(sim, (r) => r.method === 'POST' && r.path.endsWith(`/${verb}`));
+
+const journalFile = (stateDir) => path.join(stateDir, 'mde-action-journal.json');
+/** The journal file as text ('' before its first write). It also holds the isolation ledger, keyed by machine. */
+const readJournal = (stateDir) => (fs.existsSync(journalFile(stateDir)) ? fs.readFileSync(journalFile(stateDir), 'utf8') : '');
+
+async function until(check, what, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
 
 function pickMachine(sim, pred = () => true) {
   const m = sim.state.machines.find((x) => /^Windows/.test(x.osPlatform) && !(x.machineTags || []).includes('DoNotIsolate') && pred(x));
@@ -258,5 +274,218 @@ describe('mde-isolate node', () => {
     assert.equal(msg.mde.resumed, true);
     assert.equal(msg.topic, 'kept across restart');
     assert.equal(isolationPosts(sim).length, 1, 'the isolation was not sent again');
+  });
+
+  it('writes neither the token nor the secret to the journal, and resumes after a restart with _msgid and topic', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 2000, inProgressMs: 300 } });
+    const machine = pickMachine(sim);
+    const stateDir = useFreshStateDir();
+    const flow = isolateFlow(sim);
+    flow.push(
+      { id: 'tok', type: 'mde-token', z: 'tab', config: 'cfg', audience: 'mde', requiredRoles: '', wires: [['iso', 'tokenOut']] },
+      { id: 'tokenOut', type: 'helper', z: 'tab' },
+    );
+    await helper.load([nodes.config, nodes.token, nodes.isolate], flow, secretCredentials());
+    const tokenMsg = nextMessage(helper.getNode('tokenOut'));
+    helper.getNode('tok').receive({ _msgid: 'playbook-run-7', machineId: machine.id, alertId: 'da1', topic: 'case 42' });
+    const token = (await tokenMsg).token.accessToken;
+    assert.match(token, /^eyJ/);
+    // While the action is pending the journal holds its record, and nothing secret.
+    const text = await until(() => (readJournal(stateDir).includes('"actionId"') ? readJournal(stateDir) : ''), 'the pending record');
+    assert.ok(text.includes(machine.id) && text.includes('case 42'));
+    for (const leak of [token, token.split('.')[1], 'Bearer', APPS.soc.secret, 'accessToken', 'Authorization', 'da1']) {
+      assert.ok(!text.includes(leak), `the journal on disk holds ${leak.slice(0, 20)}`);
+    }
+    // Node-RED stops; a new process starts from what is on disk (a copy in another state directory).
+    await helper.unload();
+    const restarted = useFreshStateDir();
+    fs.copyFileSync(journalFile(stateDir), journalFile(restarted));
+    await helper.load([nodes.config, nodes.token, nodes.isolate], flow, secretCredentials());
+    const msg = await nextMessage(helper.getNode('ok'), 10000);
+    assert.equal(msg.payload.status, 'Succeeded');
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(msg.mde.machineId, machine.id);
+    assert.equal(msg._msgid, 'playbook-run-7');
+    assert.equal(msg.topic, 'case 42');
+    assert.equal(msg.token, undefined);
+    assert.equal(msg.headers, undefined);
+    assert.equal(msg.alertId, undefined, 'only _msgid and topic are kept');
+    assert.equal(isolationPosts(sim).length, 1, 'the isolation was not sent again');
+    await until(() => Object.keys(JSON.parse(readJournal(restarted)).records).length === 0, 'the record to be removed once reported');
+  });
+
+  it('rewrites a journal left by the previous version (whole messages, token included) as soon as a connection is deployed', async () => {
+    sim = await simulator();
+    const stateDir = useFreshStateDir();
+    const token = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJvbGQtdmVyc2lvbiJ9.canary-signature';
+    fs.writeFileSync(journalFile(stateDir), JSON.stringify({
+      version: 1,
+      pending: { iso: [{ actionId: '5382f7ea-7557-4ab7-9782-d50480024a4e', verb: 'isolate', machineId: 'm', startedAt: 1, deadline: 2, msg: { topic: 'old', token: { accessToken: token }, headers: { Authorization: `Bearer ${token}` } } }] },
+      guards: {},
+    }));
+    await helper.load([nodes.config], [tab, configNode(sim)], secretCredentials());
+    const text = await until(() => (readJournal(stateDir).includes('"version": 2') ? readJournal(stateDir) : ''), 'the journal to be rewritten');
+    assert.ok(!text.includes(token) && !text.includes('Bearer'), text);
+    assert.ok(text.includes('5382f7ea-7557-4ab7-9782-d50480024a4e'), 'the pending action itself is kept');
+  });
+
+  it('refuses unknown settings with a red status at deploy and for every message, before any request', async () => {
+    sim = await simulator();
+    const machine = pickMachine(sim);
+    const cases = [
+      [{ action: 'unisolate' }, 'action', /"unisolate"; allowed: "isolate" or "release"/],
+      [{ action: undefined }, 'action', /is nothing/],
+      [{ isolationType: 'Bogus' }, 'isolationType', /"Bogus"; allowed: "Selective" or "Full"/],
+      [{ isolationType: 'full' }, 'isolationType', /"full"/],
+      [{ isolationType: undefined }, 'isolationType', /nothing/],
+      [{ action: 'release', isolationType: 'Bogus' }, 'isolationType', /"Bogus"/],
+      [{ machineBy: 'hostname' }, 'machineBy', /"hostname"; allowed: "id" or "name"/],
+      [{ machineType: 'js' }, 'machineType', /"js"/],
+      [{ wait: 'yes' }, 'wait', /"yes"; allowed: true or false/],
+      [{ timeoutSeconds: 'ten' }, 'timeoutSeconds', /"ten"; allowed: a number of seconds, at least 1/],
+      [{ timeoutSeconds: '' }, 'timeoutSeconds', /an empty string/],
+      [{ pollSeconds: -1 }, 'pollSeconds', /-1/],
+      [{ conflictWindowSeconds: {} }, 'conflictWindowSeconds', /object/],
+      [{ dryRun: 'false' }, 'dryRun', /"false"; allowed: true or false/],
+      [{ dryRun: 1 }, 'dryRun', /1; allowed/],
+      [{ protectedTags: 42 }, 'protectedTags', /42/],
+    ];
+    for (const [props, setting, reason] of cases) {
+      const label = JSON.stringify(props);
+      await load(props);
+      const iso = helper.getNode('iso');
+      const red = iso.status.args.map((a) => a[0]).find((st) => st && st.fill === 'red');
+      assert.ok(red, `${label}: red status at deploy`);
+      assert.equal(red.text, 'InvalidSetting', label);
+      const caught = nextMessage(helper.getNode('caught'));
+      iso.receive({ machineId: machine.id, alertId: 'x' });
+      const msg = await caught;
+      assert.equal(msg.error.code, 'InvalidSetting', label);
+      assert.ok(msg.error.message.includes(`"${setting}"`), `${label}: ${msg.error.message}`);
+      assert.match(msg.error.message, reason, label);
+      await helper.unload();
+    }
+    assert.equal(apiRequests(sim).length, 0, 'nothing was sent');
+    // The dialog's own values still deploy cleanly.
+    await load({ action: 'release', isolationType: 'Full', timeoutSeconds: '600', pollSeconds: '0.05' });
+    assert.ok(!helper.getNode('iso').status.args.some((a) => a[0] && a[0].fill === 'red'));
+  });
+
+  for (const mode of ['reset', 'cut', 'invalid-json']) {
+    it(`finds and follows the action when the isolate answer is lost (${mode}), with exactly one POST`, async () => {
+      sim = await simulator({ actionTimings: { pendingMs: 200, inProgressMs: 100 } });
+      const machine = pickMachine(sim);
+      await load();
+      sim.setFaults({ dropAnswerNext: [{ mode, method: 'POST', pathIncludes: '/isolate' }] });
+      const ok = nextMessage(helper.getNode('ok'), 10000);
+      helper.getNode('iso').receive({ machineId: machine.id, alertId: 'x', topic: 't' });
+      const msg = await ok;
+      assert.equal(msg.mde.recovered, true);
+      assert.equal(msg.payload.status, 'Succeeded');
+      assert.equal(msg.payload.type, 'Isolate');
+      assert.equal(msg.payload.machineId, machine.id);
+      assert.equal(msg.payload.id, sim.state.actions.find((a) => a.machineId === machine.id).id);
+      assert.equal(msg.topic, 't');
+      assert.equal(isolationPosts(sim).length, 1, 'exactly one isolate request on the wire');
+      const lookup = apiRequests(sim, (r) => r.method === 'GET' && r.path === '/api/machineactions' && decodeURIComponent(r.query).includes('creationDateTimeUtc ge '));
+      assert.ok(lookup.length >= 1, 'looked up with the documented filter');
+      const filter = decodeURIComponent(lookup[0].query);
+      assert.ok(filter.includes(`machineId eq '${machine.id}'`) && filter.includes("type eq 'Isolate'"), filter);
+      assert.match(JSON.stringify(helper.getNode('iso').warn.args), /was lost.*Nothing was sent again/);
+    });
+  }
+
+  it('finds the action again after a redeploy while the isolate request was on the wire, and sends it once', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 1500, inProgressMs: 300 } });
+    const machine = pickMachine(sim);
+    const stateDir = useFreshStateDir();
+    const flow = isolateFlow(sim);
+    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials());
+    sim.setFaults({ dropAnswerNext: [{ mode: 'hold', method: 'POST', pathIncludes: '/isolate', holdMs: 30_000 }] });
+    helper.getNode('iso').receive({ machineId: machine.id, alertId: 'x', topic: 'on the wire' });
+    await until(() => sim.state.actions.some((a) => a.machineId === machine.id), 'MDE to create the action');
+    // The intent was on disk before the request left: machine, type, time, no action id yet.
+    const intent = JSON.parse(readJournal(stateDir)).records.iso;
+    assert.equal(intent.length, 1);
+    assert.equal(intent[0].machineId, machine.id);
+    assert.equal(intent[0].actionType, 'Isolate');
+    assert.equal(intent[0].actionId, undefined);
+    assert.ok(intent[0].intentAt <= Date.now());
+    await helper.setFlows(flow, 'full', secretCredentials());
+    const msg = await nextMessage(helper.getNode('ok'), 10000);
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(msg.mde.recovered, true);
+    assert.equal(msg.topic, 'on the wire');
+    assert.equal(msg.payload.status, 'Succeeded');
+    assert.equal(isolationPosts(sim).length, 1, 'the isolation was not sent again');
+  });
+
+  it('says plainly that the isolation may have been carried out when the answer is lost and no action is found', async () => {
+    sim = await simulator();
+    const machine = pickMachine(sim);
+    const stateDir = useFreshStateDir();
+    await helper.load([nodes.config, nodes.isolate], isolateFlow(sim), secretCredentials());
+    // The connection drops before MDE acts: nothing to find afterwards.
+    sim.setFaults({ failNext: [{ status: 0, pathIncludes: '/isolate' }] });
+    const caught = nextMessage(helper.getNode('caught'), 10000);
+    helper.getNode('iso').receive({ machineId: machine.id, alertId: 'x' });
+    const msg = await caught;
+    assert.equal(msg.error.code, 'OutcomeUnknown');
+    assert.match(msg.error.message, /may have been carried out/);
+    assert.match(msg.error.message, /not sent again/);
+    assert.ok(msg.error.message.includes(machine.id), 'names the machine');
+    assert.equal(msg.mde.error.code, 'OutcomeUnknown');
+    assert.equal(isolationPosts(sim).length, 1, 'not resent');
+    assert.equal(sim.state.actions.length, 0);
+    const lookups = apiRequests(sim, (r) => r.method === 'GET' && r.path === '/api/machineactions' && decodeURIComponent(r.query).includes('creationDateTimeUtc ge '));
+    assert.equal(lookups.length, 3, 'asked MDE three times (its list can lag) before giving up');
+    assert.deepEqual(JSON.parse(readJournal(stateDir)).records, {}, 'the record is gone once reported');
+  });
+
+  it('reports OutcomeUnknown at Catch after a restart when an intent left on disk matches no action in MDE', async () => {
+    sim = await simulator();
+    const machine = pickMachine(sim);
+    const stateDir = useFreshStateDir();
+    const intentAt = Date.now() - 5000;
+    fs.writeFileSync(journalFile(stateDir), JSON.stringify({
+      version: 2,
+      records: { iso: [{ requestId: 'req-1', actionType: 'Isolate', verb: 'isolate', scope: 'Selective', machineId: machine.id, computerDnsName: machine.computerDnsName, intentAt, deadline: intentAt + 60_000, commentSha256: 'x', msg: { topic: 'lost' } }] },
+      guards: {},
+    }));
+    await helper.load([nodes.config, nodes.isolate], isolateFlow(sim), secretCredentials());
+    const msg = await nextMessage(helper.getNode('caught'), 10000);
+    assert.equal(msg.error.code, 'OutcomeUnknown');
+    assert.match(msg.error.message, /redeployed or Node-RED stopped while the request was being sent/);
+    assert.match(msg.error.message, /may have been carried out/);
+    assert.match(msg.error.message, /request req-1/);
+    assert.equal(msg.topic, 'lost');
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(isolationPosts(sim).length, 0, 'nothing was sent');
+    await until(() => Object.keys(JSON.parse(readJournal(stateDir)).records).length === 0, 'the record to be removed once reported');
+  });
+
+  it('refuses Selective isolation for Linux, macOS and Windows 10 before 1709 before sending; Full isolates Linux', async () => {
+    sim = await simulator();
+    const linux = sim.state.machines.find((m) => m.computerDnsName === 'lnx-web-01.contoso-sim.local');
+    const mac = sim.state.machines.find((m) => m.computerDnsName === 'mac-dsg-0031.contoso-sim.local');
+    const old = pickMachine(sim, (m) => m.osPlatform === 'Windows10');
+    Object.assign(old, { osBuild: 15063, version: '1703' });
+    useFreshStateDir();
+    const flow = isolateFlow(sim, { wait: false });
+    flow.push({ ...flow.find((n) => n.id === 'iso'), id: 'full', isolationType: 'Full' });
+    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials());
+    for (const [machine, re] of [[linux, /runs Linux.*Full isolation only/], [mac, /runs macOS/], [old, /Windows 10 version 1703, build 15063.*1709/]]) {
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('iso').receive({ machineId: machine.id, alertId: 'x' });
+      const msg = await caught;
+      assert.equal(msg.error.code, 'IsolationTypeNotSupported', machine.computerDnsName);
+      assert.match(msg.error.message, re);
+      assert.ok(msg.error.message.includes(machine.computerDnsName));
+    }
+    assert.equal(isolationPosts(sim).length, 0, 'nothing was sent');
+    const ok = nextMessage(helper.getNode('ok'));
+    helper.getNode('full').receive({ machineId: linux.id, alertId: 'x' });
+    assert.equal((await ok).payload.scope, 'Full');
+    assert.equal(isolationPosts(sim).length, 1);
   });
 });

@@ -60,6 +60,21 @@ function advance(sim: SimContext, a: SimAction, machine: SimMachine): void {
   sim.actionTimers.set(a.id, [t1, t2]);
 }
 
+/** Windows 10 1709 (Fall Creators Update) is build 16299. */
+const SELECTIVE_MIN_WINDOWS10_BUILD = 16299;
+
+/**
+ * isolate-machine.md: "Selective isolation is available for devices on Windows 10, version 1709
+ * or later, and on Windows 11"; Linux gets Full isolation only. Answered with the documented
+ * error codes (mde-api.md §6.2): OsPlatformNotSupported, ClientVersionNotSupported.
+ */
+function selectiveRefusal(m: SimMachine): ReturnType<typeof mdeError> | undefined {
+  if (!/^Windows/i.test(m.osPlatform)) return mdeError(400, 'OsPlatformNotSupported', `OS Platform ${m.osPlatform} isn't supported for this action.`);
+  const oldWindows10 = m.osPlatform === 'Windows10' && typeof m.osBuild === 'number' && m.osBuild < SELECTIVE_MIN_WINDOWS10_BUILD;
+  if (oldWindows10 || /^Windows(7|8)/i.test(m.osPlatform)) return mdeError(400, 'ClientVersionNotSupported', 'Selective isolation is supported on client version 1709 and above.');
+  return undefined;
+}
+
 interface ActionSpec {
   type: string;
   path: string;
@@ -76,6 +91,10 @@ const ACTIONS: ActionSpec[] = [
       const t = b.IsolationType ?? 'Full';
       if (t !== 'Full' && t !== 'Selective' && t !== 'UnManagedDevice') return { error: mdeError(400, 'InvalidInput', `Invalid input IsolationType: ${String(t)}. Allowed values: Full, Selective, UnManagedDevice.`) };
       if (m.osPlatform === 'macOS') return { error: mdeError(400, 'OsPlatformNotSupported', `OS Platform ${m.osPlatform} isn't supported for this action.`) };
+      if (t === 'Selective') {
+        const refusal = selectiveRefusal(m);
+        if (refusal) return { error: refusal };
+      }
       return { scope: t };
     },
   },
