@@ -48,15 +48,6 @@ function clipText(v: string, max: number): string {
   return JSON.stringify(v.length > max ? `${v.slice(0, max - 3)}...` : v);
 }
 
-function keysOf(v: object): string[] | undefined {
-  try {
-    return Object.keys(v);
-  } catch {
-    // A revoked proxy or a hostile getter: say nothing more than its type.
-    return undefined;
-  }
-}
-
 /**
  * Short, safe description of a bad value for messages: never long, never multi-line, never
  * "[object Object]" (no toString is called), and it names the type of anything that is not text.
@@ -78,11 +69,19 @@ export function describe(v: unknown): string {
     case 'symbol':
       return 'a symbol';
   }
+  try {
+    return describeObject(v as object);
+  } catch {
+    // A revoked proxy or a hostile getter: say nothing more than its type.
+    return 'an object';
+  }
+}
+
+function describeObject(v: object): string {
   if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid date' : `the date ${v.toISOString()}`;
   if (Buffer.isBuffer(v)) return `a buffer of ${v.length} bytes`;
-  const keys = keysOf(v as object);
-  if (!keys) return 'an object';
+  const keys = Object.keys(v);
   if (!keys.length) return 'an empty object';
   const shown = keys.slice(0, SHOWN_KEYS).map((k) => clipText(k, 24)).join(', ');
   return `an object with ${keys.length === 1 ? 'the key' : 'the keys'} ${shown}${keys.length > SHOWN_KEYS ? ', ...' : ''}`;

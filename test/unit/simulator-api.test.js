@@ -87,8 +87,8 @@ describe('MDE API', () => {
     assert.equal((await q("status ne 'Resolved' and (severity eq 'High' or category eq 'Malware')")).length, all.filter((a) => a.status !== 'Resolved' && (a.severity === 'High' || a.category === 'Malware')).length);
     assert.equal((await q("not (status eq 'New')")).length, all.filter((a) => a.status !== 'New').length);
     assert.equal((await q("severity in ('Low','Informational')")).length, all.filter((a) => ['Low', 'Informational'].includes(a.severity)).length);
-    assert.equal((await q("startswith(title,'Suspicious')")).length, all.filter((a) => a.title.startsWith('Suspicious')).length);
-    assert.equal((await q("contains(title,'certutil')")).length, all.filter((a) => a.title.includes('certutil')).length);
+    assert.equal((await q("startswith(detectionSource,'WindowsDefender')")).length, all.filter((a) => a.detectionSource.startsWith('WindowsDefender')).length);
+    assert.equal((await q("contains(category,'Access')")).length, all.filter((a) => a.category.includes('Access')).length);
     const cutoff = all[12].alertCreationTime;
     assert.deepEqual((await q(`alertCreationTime gt ${cutoff}`)).map((a) => a.id), all.slice(13).map((a) => a.id));
     assert.equal((await q(`alertCreationTime ge ${cutoff}`)).length, all.length - 12);
@@ -96,8 +96,8 @@ describe('MDE API', () => {
     assert.equal((await q('assignedTo eq null')).length, all.filter((a) => a.assignedTo === null).length);
     assert.equal((await q(`incidentId eq ${all[0].incidentId}`)).length, all.filter((a) => a.incidentId === all[0].incidentId).length);
     // '' escapes a quote inside a literal.
-    sim.addAlert({ title: "O'Brien's laptop alert" });
-    assert.equal((await q("title eq 'O''Brien''s laptop alert'")).length, 1);
+    sim.addAlert({ assignedTo: "o'brien@contoso-sim.com" });
+    assert.equal((await q("assignedTo eq 'o''brien@contoso-sim.com'")).length, 1);
     sim.state.alerts.pop();
   });
 
@@ -259,16 +259,63 @@ describe('MDE API', () => {
     assert.equal(r3.headers.allow, 'GET');
   });
 
-  test('emptyMachinesAs404 turns an empty machine list into 404', async () => {
-    const s = await startSimulator({ alerts: 1, machines: 12, processEvents: 10, emptyMachinesAs404: true });
+  test('GET /machines answers 404 with an error body when nothing matches (as the service does); 200 [] on request', async () => {
+    const none = await get(`/api/machines?$filter=${encodeURIComponent("computerDnsName eq 'none'")}`);
+    assert.equal(none.status, 404);
+    assert.equal(none.json.error.code, 'ResourceNotFound');
+    assert.match(none.json.error.target, /^[0-9a-f-]{36}$/);
+    assert.equal((await get('/api/machines')).status, 200);
+    const s = await startSimulator({ alerts: 1, machines: 12, processEvents: 10, emptyMachinesAs404: false });
     try {
       const t = await getToken(s);
       const r = await request(s, 'GET', `/api/machines?$filter=${encodeURIComponent("computerDnsName eq 'none'")}`, { token: t });
-      assert.equal(r.status, 404);
-      assert.equal((await request(s, 'GET', '/api/machines', { token: t })).status, 200);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json.value, []);
     } finally {
       await s.close();
     }
+  });
+
+  // Learn documents which properties each entity set filters on; anything else is a 400
+  // ODataError, so a client relying on an undocumented filter fails a test here.
+  const DOCUMENTED_FILTERS = {
+    '/api/alerts': {
+      allowed: ['alertCreationTime', 'lastUpdateTime', 'incidentId', 'investigationId', 'id', 'assignedTo', 'detectionSource', 'lastEventTime', 'status', 'severity', 'category'],
+      refused: ['machineId', 'computerDnsName', 'title', 'classification', 'determination', 'firstEventTime', 'resolvedTime', 'threatName'],
+    },
+    '/api/machines': {
+      allowed: ['computerDnsName', 'id', 'version', 'deviceValue', 'aadDeviceId', 'machineTags', 'lastSeen', 'exposureLevel', 'onboardingStatus', 'lastIpAddress', 'healthStatus', 'osPlatform', 'riskScore', 'rbacGroupId'],
+      refused: ['firstSeen', 'lastExternalIpAddress', 'isAadJoined', 'osVersion', 'agentVersion'],
+    },
+    '/api/machineactions': {
+      allowed: ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc'],
+      refused: ['lastUpdateDateTimeUtc', 'scope', 'computerDnsName', 'requestorComment', 'cancellationDateTimeUtc'],
+    },
+  };
+
+  test('$filter only on the documented properties of each entity set: others are 400 ODataError naming them', async () => {
+    const m = sim.state.machines[0];
+    const iso = await request(sim, 'POST', `/api/machines/${m.id}/isolate`, { token: tok, json: { Comment: 'filter test', IsolationType: 'Full' } });
+    assert.equal(iso.status, 201);
+    for (const [path, { allowed, refused }] of Object.entries(DOCUMENTED_FILTERS)) {
+      for (const prop of allowed) {
+        const r = await get(`${path}?$filter=${encodeURIComponent(`${prop} ne null`)}&$top=1`);
+        assert.equal(r.status, 200, `${path} ${prop}: ${r.text}`);
+      }
+      for (const prop of refused) {
+        const r = await get(`${path}?$filter=${encodeURIComponent(`${prop} eq 'x'`)}`);
+        assert.equal(r.status, 400, `${path} ${prop}`);
+        assert.equal(r.json.error.code, 'ODataError');
+        assert.equal(r.json.error.message, `The query specified in the URI is not valid. The property '${prop}' cannot be used in the $filter query option.`);
+        assert.match(r.json.error.target, /^[0-9a-f-]{36}$/);
+      }
+    }
+    // The same rule inside functions, lambdas and a device's own alert collection.
+    assert.equal((await get(`/api/alerts?$filter=${encodeURIComponent("startswith(title,'x')")}`)).status, 400);
+    assert.equal((await get(`/api/machines/${m.id}/alerts?$filter=${encodeURIComponent(`machineId eq '${m.id}'`)}`)).status, 400);
+    const own = await get(`/api/machines/${m.id}/alerts?$filter=${encodeURIComponent("status ne 'Resolved'")}&$top=100`);
+    assert.equal(own.status, 200);
+    assert.ok(own.json.value.every((a) => a.machineId === m.id && a.status !== 'Resolved'));
   });
 
   test('same seed gives the same data; another seed differs', async () => {
