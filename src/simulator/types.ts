@@ -170,6 +170,11 @@ export interface SimulatorOptions {
   emptyMachinesAs404?: boolean;
   /** HTTP status for a valid token whose audience is not the MDE API (401 or 403). */
   wrongAudienceStatus?: 401 | 403;
+  /**
+   * Audiences a host name accepts, replacing the defaults for that host (host-audiences.ts), e.g.
+   * `{ 'api-gov.securitycenter.microsoft.us': ['https://api-gov.securitycenter.microsoft.us'] }`.
+   */
+  hostAudiences?: Record<string, string[]>;
   /** Hunting result byte cap (default 124 MB). */
   maxHuntingResultBytes?: number;
   /** Hunting row cap (default 100 000). */

@@ -198,6 +198,43 @@ describe('mde-alerts node', () => {
     assert.equal(msg.mde.filter, '');
   });
 
+  // A hand-edited or imported flow can carry wrong types in the connection itself: the config
+  // node must keep running and every node must say what is wrong with it, not "no connection".
+  const BAD_CONNECTIONS = [
+    ['a numeric tenant ID', { tenantId: 12345 }, /The Defender connection is not valid: The tenant ID must be text \(a GUID or a verified domain\), got the number 12345\./],
+    ['a tenant ID object', { tenantId: { id: 'x' } }, /tenant ID must be text .* got an object with the key "id"/],
+    ['a numeric client ID', { clientId: 42 }, /client ID must be text .* got the number 42/],
+    ['an unknown sign-in method', { authMethod: 'cert' }, /authentication method must be "secret" or "certificate", got "cert"/],
+    ['a numeric cloud', { cloud: 3 }, /cloud must be one of .* got the number 3/],
+    ['an http:// MDE audience', { mdeAudience: 'http://api-gov.securitycenter.microsoft.us' }, /MDE token audience must be an https URL/],
+  ];
+
+  for (const [name, cfg, re] of BAD_CONNECTIONS) {
+    it(`says what is wrong with a connection that has ${name}, at deploy and per message, sending nothing`, async () => {
+      sim = await simulator({ alerts: 10 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, {}, cfg), secretCredentials());
+      const config = helper.getNode('cfg');
+      assert.ok(config && typeof config.connection === 'function', 'the config node is running');
+      assert.deepEqual(helper.getNode('alerts').status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidInput' });
+      assert.ok(helper.getNode('alerts').warn.args.some((a) => re.test(String(a[0]))), 'the reason is logged at deploy');
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('alerts').receive({ payload: 'in' });
+      const msg = await caught;
+      assert.match(msg.error.message, re);
+      assert.doesNotMatch(msg.error.message, /No Defender connection/);
+      assert.notEqual(msg.error.code, 'NoConfig');
+      assert.equal(sim.requests.filter((r) => r.kind === 'token' || r.kind === 'api').length, 0, 'nothing was sent');
+    });
+  }
+
+  it('still says "no connection" when the config node really is missing', async () => {
+    sim = await simulator({ alerts: 10 });
+    const msg = await run({ config: 'nope' }, {}, { expectError: true });
+    assert.equal(msg.error.code, 'NoConfig');
+    assert.match(msg.error.message, /No Defender connection/);
+  });
+
   it('rejects an unknown severity before any request is sent', async () => {
     sim = await simulator();
     const msg = await run({ severity: 'Critical' }, {}, { expectError: true });

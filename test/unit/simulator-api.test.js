@@ -5,6 +5,31 @@ const assert = require('node:assert/strict');
 const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
 const { request, getToken } = require('../fixtures/simulator-client.js');
 
+/** A request to the simulator with another Host header (a Microsoft host name), over its loopback certificate. */
+function requestAs(sim, host, method, path, token, json) {
+  const https = require('node:https');
+  const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+  const headers = { host, authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}) };
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: sim.port, method, path, headers, ca: sim.caPem, agent: false, servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('MDE API', () => {
   let sim;
   let tok;
@@ -47,6 +72,40 @@ describe('MDE API', () => {
       assert.equal((await request(s3, 'GET', '/api/alerts', { token: g })).status, 403);
     } finally {
       await s3.close();
+    }
+  });
+
+  test('the token audience must fit the host it is presented to (MDE vs Graph, commercial vs government): else 401', async () => {
+    const tokens = {};
+    for (const aud of ['https://api.securitycenter.microsoft.com', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 'https://api-gov.securitycenter.microsoft.us', 'https://graph.microsoft.com', 'https://graph.microsoft.us']) {
+      tokens[aud] = await getToken(sim, 'socAutomation', { resource: aud });
+    }
+    const mde = (host, aud) => requestAs(sim, host, 'GET', '/api/alerts?$top=1', tokens[aud]);
+    const graph = (host, aud) => requestAs(sim, host, 'POST', '/v1.0/security/runHuntingQuery', tokens[aud], { Query: 'DeviceInfo | take 1' });
+    const cases = [
+      [mde, 'api.security.microsoft.com', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'eu.api.security.microsoft.com', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'ina.api.security.microsoft.com', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 401],
+      [mde, 'api-gcc.securitycenter.microsoft.us', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://api.securitycenter.microsoft.com', 401],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://graph.microsoft.us', 401],
+      [mde, `127.0.0.1:${sim.port}`, 'https://api-gov.securitycenter.microsoft.us', 200],
+      [graph, 'graph.microsoft.com', 'https://graph.microsoft.com', 200],
+      [graph, 'graph.microsoft.us', 'https://graph.microsoft.com', 401],
+      [graph, 'graph.microsoft.us', 'https://graph.microsoft.us', 200],
+      [graph, 'graph.microsoft.com', 'https://api.securitycenter.microsoft.com', 401],
+    ];
+    for (const [call, host, aud, status] of cases) {
+      const r = await call(host, aud);
+      assert.equal(r.status, status, `${aud} at ${host}: ${r.text.slice(0, 200)}`);
+      if (status === 401 && call === mde) {
+        assert.equal(r.json.error.code, 'Unauthorized');
+        assert.match(r.json.error.message, /audience/);
+        assert.equal(r.headers['www-authenticate'], 'Bearer');
+      }
+      if (status === 401 && call === graph) assert.equal(r.json.error.code, 'InvalidAuthenticationToken');
     }
   });
 

@@ -65,7 +65,7 @@ function setting(key: AlertFilterKey, value: unknown, now: number): unknown {
   try {
     return parseAlertFilterValue(key, value, settingName(key), now);
   } catch (err) {
-    if (err instanceof MdeInputError) throw new MdeInputError(err.message, { code: 'InvalidSetting', hint: err.hint });
+    if (err instanceof MdeInputError) throw new MdeInputError(err.summary, { code: 'InvalidSetting', hint: err.hint });
     throw err;
   }
 }
