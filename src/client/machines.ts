@@ -4,6 +4,7 @@ import type { Machine } from './types';
 import { MdeApiError, MdeInputError } from './errors';
 import { freeText, machineId, odataString, rawFilter, skip as checkSkip, top as checkTop } from './odata';
 import type { RequestOptions } from './alerts';
+import { describe } from './validate';
 
 function strip<T extends Record<string, unknown>>(o: T): T {
   const c = { ...o };
@@ -70,7 +71,7 @@ const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252})$/;
 /** Device names are DNS names / NetBIOS names: letters, digits, '-', '_', '.'. */
 export function machineName(v: unknown): string {
   if (typeof v !== 'string' || !NAME_RE.test(v.trim())) {
-    throw new MdeInputError(`Device name ${JSON.stringify(typeof v === 'string' ? v.slice(0, 60) : v)} is not valid: use the computer name or its full DNS name (letters, digits, - _ .).`);
+    throw new MdeInputError(`Device name ${describe(v)} is not valid: use the computer name or its full DNS name (letters, digits, - _ .).`);
   }
   return v.trim();
 }
