@@ -44,7 +44,7 @@ const LISTS: Record<'severity' | 'status' | 'category' | 'detectionSource', { ch
   severity: { check: alertSeverity, allowed: enumHint(ALERT_SEVERITIES) },
   status: { check: alertStatus, allowed: enumHint(ALERT_STATUSES) },
   category: { check: alertCategory, allowed: enumHint(ALERT_CATEGORIES) },
-  detectionSource: { check: (v) => freeText(v, 'Detection source'), allowed: 'detection source names such as WindowsDefenderAv' },
+  detectionSource: { check: (v) => freeText(v, 'Detection source'), allowed: 'a detection source such as WindowsDefenderAv (no line breaks, at most 256 characters)' },
 };
 
 /** A comma-separated string or an array of strings; each item checked against its list. */

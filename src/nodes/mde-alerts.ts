@@ -34,8 +34,10 @@ export = function register(RED: NodeAPI): void {
     async function sinceFor(s: AlertsSettings, msg: NodeMessageInFlow, now: number): Promise<AlertQueryPart> {
       if (s.sinceInput) {
         const value = await evaluateTyped(RED, node, s.sinceInput, msg);
-        if (value === undefined) return {};
-        return { since: parseAlertFilterValue('since', value, `since (read from ${describeTyped(s.sinceInput)})`, now) };
+        const where = describeTyped(s.sinceInput);
+        // Not set is not "no limit": a flow that forgot it would otherwise list every alert.
+        if (value === undefined) throw new MdeInputError(`The time window is read from ${where}, which is not set: set it, or set it to '' for no time limit.`);
+        return { since: parseAlertFilterValue('since', value, `since (read from ${where})`, now) };
       }
       return s.sinceText === undefined ? {} : { since: parseSince(s.sinceText, now, settingName('since')) };
     }

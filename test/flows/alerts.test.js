@@ -191,6 +191,19 @@ describe('mde-alerts node', () => {
     assert.equal(msg.mde.path, `/api/machines/${machineId}/alerts`);
   });
 
+  it('reads the time window from msg when told to, and refuses a message that lacks it instead of listing everything', async () => {
+    sim = await simulator({ alerts: 200 });
+    const ok = await run({ since: 'window', sinceType: 'msg' }, { window: '24h' });
+    assert.ok(ok.payload.length > 0 && ok.payload.length < 200);
+    await helper.unload();
+    const msg = await run({ since: 'window', sinceType: 'msg' }, {}, { expectError: true });
+    assert.match(msg.error.message, /msg\.window, which is not set/);
+    assert.equal(apiRequests(sim, (r) => /\/alerts$/.test(r.path)).length, 1, 'only the first message was sent');
+    await helper.unload();
+    const bad = await run({ since: 'window', sinceType: 'msg' }, { window: { hours: 24 } }, { expectError: true });
+    assert.match(bad.error.message, /since \(read from msg\.window\) must be .* got an object with the key "hours"/);
+  });
+
   it('takes an empty value in msg.filter as "no condition", overriding the dialog', async () => {
     sim = await simulator({ alerts: 60 });
     const msg = await run({ severity: 'High' }, { filter: { severity: '' } });
