@@ -1,8 +1,8 @@
 // Alerts: list (manual $top/$skip paging), get, related entities, update.
-import type { MdeHttp } from './http';
+import { buildQuery, type MdeHttp } from './http';
 import type { Alert, AlertListQuery } from './types';
 import { MdeInputError } from './errors';
-import { alertClassification, alertDetermination, alertId, alertStatus, buildAlertFilter, freeText, orderBy, top } from './odata';
+import { alertClassification, alertDetermination, alertId, alertStatus, buildAlertFilter, freeText, machineId, orderBy, top } from './odata';
 import { describe } from './validate';
 
 export interface ListAlertsOptions {
@@ -19,14 +19,76 @@ export interface AlertListResult {
   truncated: boolean;
 }
 
-const MAX_PAGE = 10_000;
+export const MAX_ALERT_PAGE = 10_000;
+export const MAX_ALERT_RESULTS = 10_000_000;
+/**
+ * Longest request target (path + query) we send. Microsoft's front ends refuse longer URLs with
+ * 414 / 431 (Azure Front Door stops at 8 KB), so a huge filter is refused here, in plain words.
+ */
+export const MAX_REQUEST_TARGET = 8_000;
 
-function checkedQuery(q: AlertListQuery): { filter: string; pageSize: number; maxResults: number; orderBy?: string } {
-  if (!q || typeof q !== 'object') throw new MdeInputError('The alert query must be an object.');
-  const filter = buildAlertFilter(q);
-  const pageSize = q.pageSize === undefined ? MAX_PAGE : top(q.pageSize, 'Page size', MAX_PAGE);
-  const maxResults = q.maxResults === undefined ? 100_000 : top(q.maxResults, 'Maximum results', 10_000_000);
-  return { filter, pageSize, maxResults, orderBy: q.orderBy ? orderBy(q.orderBy) : undefined };
+const QUERY_KEYS: readonly (keyof AlertListQuery)[] = [
+  'severity', 'status', 'category', 'detectionSource', 'assignedTo', 'incidentId', 'machineId', 'timeField', 'since', 'until',
+  'rawFilter', 'expandEvidence', 'orderBy', 'pageSize', 'maxResults',
+];
+
+interface CheckedAlertQuery {
+  path: string;
+  filter: string;
+  pageSize: number;
+  maxResults: number;
+  orderBy?: string;
+  expandEvidence: boolean;
+}
+
+/** `/api/alerts`, or `/api/machines/{id}/alerts` for one device (/api/alerts documents no machineId filter). */
+export function alertListPath(q: Pick<AlertListQuery, 'machineId'>): string {
+  return q.machineId === undefined ? '/api/alerts' : `/api/machines/${machineId(q.machineId)}/alerts`;
+}
+
+function checkedQuery(q: AlertListQuery): CheckedAlertQuery {
+  if (!q || typeof q !== 'object' || Array.isArray(q)) throw new MdeInputError(`The alert query must be an object, got ${describe(q)}.`);
+  for (const key of Object.keys(q)) {
+    if (!(QUERY_KEYS as readonly string[]).includes(key)) {
+      throw new MdeInputError(`The alert query has an unknown property ${describe(key)}. Use: ${QUERY_KEYS.join(', ')}.`);
+    }
+  }
+  if (q.expandEvidence !== undefined && typeof q.expandEvidence !== 'boolean') {
+    throw new MdeInputError(`expandEvidence must be true or false, got ${describe(q.expandEvidence)}.`);
+  }
+  const checked: CheckedAlertQuery = {
+    path: alertListPath(q),
+    filter: buildAlertFilter(q),
+    pageSize: q.pageSize === undefined ? MAX_ALERT_PAGE : top(q.pageSize, 'Page size', MAX_ALERT_PAGE),
+    maxResults: q.maxResults === undefined ? 100_000 : top(q.maxResults, 'Maximum results', MAX_ALERT_RESULTS),
+    orderBy: q.orderBy === undefined ? undefined : orderBy(q.orderBy),
+    expandEvidence: q.expandEvidence === true,
+  };
+  // The longest URL any page will have: the largest $skip is below maxResults.
+  const target = checked.path + buildQuery(searchParams(checked, checked.pageSize, checked.maxResults));
+  if (target.length > MAX_REQUEST_TARGET) {
+    throw new MdeInputError(
+      `The alert filter is too long: the request URL would be ${target.length} characters, and Microsoft's front end refuses URLs over about ${MAX_REQUEST_TARGET}. Use fewer values or a shorter raw filter.`,
+      { code: 'FilterTooLong' },
+    );
+  }
+  return checked;
+}
+
+function searchParams(c: CheckedAlertQuery, top: number, skip: number): Record<string, string | number | undefined> {
+  return {
+    $filter: c.filter || undefined,
+    $top: top,
+    $skip: skip || undefined,
+    $orderby: c.orderBy,
+    $expand: c.expandEvidence ? 'evidence' : undefined,
+  };
+}
+
+/** Checks a query as listAlerts would, without sending anything: the `$filter` text it would send. */
+export function checkAlertQuery(q: AlertListQuery): { path: string; filter: string } {
+  const c = checkedQuery(q);
+  return { path: c.path, filter: c.filter };
 }
 
 /** Yields one array per page. With `$top` MDE returns no nextLink, so paging is by `$skip`. */
@@ -40,14 +102,8 @@ export async function* iterateAlertPages(http: MdeHttp, q: AlertListQuery, opts:
       audience: 'mde',
       family: 'alerts',
       method: 'GET',
-      path: '/api/alerts',
-      searchParams: {
-        $filter: c.filter || undefined,
-        $top: want,
-        $skip: skipped || undefined,
-        $orderby: c.orderBy,
-        $expand: q.expandEvidence ? 'evidence' : undefined,
-      },
+      path: c.path,
+      searchParams: searchParams(c, want, skipped),
       signal: opts.signal,
       onWait: opts.onWait,
     });

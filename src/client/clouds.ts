@@ -1,11 +1,15 @@
 // Cloud table: which login host, API host, Graph host and token audience belong together.
 // Values from shared/docs/mde-api.md section 1 (hosts, GCC / GCC High / DoD, audiences).
+import { describe } from './validate';
 
 export type CloudName = 'commercial' | 'gcc' | 'gcc-high' | 'dod' | 'custom';
 export const CLOUD_NAMES: readonly CloudName[] = ['commercial', 'gcc', 'gcc-high', 'dod', 'custom'];
 
-/** Commercial geo hosts ("use a server closer to your geo location"); '' = the global host. */
-export const COMMERCIAL_REGIONS = ['', 'us', 'eu', 'uk', 'au', 'swa'] as const;
+/**
+ * Commercial geo hosts ("use a server closer to your geolocation", Learn's list of API URIs:
+ * us, eu, uk, au, swa, ina, aea); '' = the global host.
+ */
+export const COMMERCIAL_REGIONS = ['', 'us', 'eu', 'uk', 'au', 'swa', 'ina', 'aea'] as const;
 export type CommercialRegion = (typeof COMMERCIAL_REGIONS)[number];
 
 export interface CloudSettings {
@@ -18,6 +22,12 @@ export interface CloudSettings {
   authorityHost?: string;
   /** Custom only: Microsoft Graph origin (the client appends /v1.0/...). */
   graphBaseUrl?: string;
+  /**
+   * Any cloud: the token audience (v1 resource / v2 scope without `/.default`) for the MDE API,
+   * instead of the cloud's default. Sources disagree for GCC High / DoD
+   * (`https://securitycenter.onmicrosoft.us/windowsatpservice` or `https://api-gov.securitycenter.microsoft.us`).
+   */
+  mdeAudience?: string;
 }
 
 export interface ResolvedCloud {
@@ -57,7 +67,34 @@ function origin(label: string, value: string | undefined): string {
   return url.origin;
 }
 
+/**
+ * An MDE token audience: an https URL (`https://api-gov.securitycenter.microsoft.us`) or an app
+ * ID URI (`api://...`); no query, fragment or credentials; a trailing slash is dropped.
+ */
+export function checkAudience(value: unknown, label = 'The MDE token audience'): string {
+  const allowed = 'an https URL such as https://api.securitycenter.microsoft.com or an app ID URI such as api://<app-id>';
+  if (typeof value !== 'string' || !value.trim()) throw new Error(`${label} must be ${allowed}, got ${describe(value)}.`);
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${label} must be ${allowed}, got ${describe(value)}.`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'api:') || !url.host || url.username || url.password || url.search || url.hash || /\s/.test(text) || text.length > 256) {
+    throw new Error(`${label} must be ${allowed} (no query, fragment or credentials), got ${describe(value)}.`);
+  }
+  if (/\/\.default$/i.test(url.pathname)) throw new Error(`${label} is written without "/.default" (the client adds that scope suffix), got ${describe(value)}.`);
+  return text.replace(/\/+$/, '');
+}
+
 export function resolveCloud(settings: CloudSettings): ResolvedCloud {
+  const cloud = resolveCloudDefaults(settings);
+  if (settings.mdeAudience === undefined || settings.mdeAudience === '') return cloud;
+  return { ...cloud, mdeResource: checkAudience(settings.mdeAudience) };
+}
+
+function resolveCloudDefaults(settings: CloudSettings): ResolvedCloud {
   switch (settings.cloud) {
     case 'commercial': {
       const region = (settings.region ?? '').trim().toLowerCase();

@@ -4,6 +4,7 @@ import type { Machine } from './types';
 import { MdeApiError, MdeInputError } from './errors';
 import { freeText, machineId, odataString, rawFilter, skip as checkSkip, top as checkTop } from './odata';
 import type { RequestOptions } from './alerts';
+import { describe } from './validate';
 
 function strip<T extends Record<string, unknown>>(o: T): T {
   const c = { ...o };
@@ -24,21 +25,31 @@ export interface ListMachinesOptions extends RequestOptions {
   skip?: number;
 }
 
+/**
+ * GET /api/machines. The service answers 404 (with its error body) instead of an empty list when
+ * no device matches (get-machines.md): that is an empty result here. A 404 without an error body
+ * is a wrong URL and still fails.
+ */
 export async function listMachines(http: MdeHttp, q: ListMachinesOptions = {}): Promise<Machine[]> {
-  const res = await http.request<{ value?: Machine[] }>({
-    audience: 'mde',
-    family: 'machines',
-    method: 'GET',
-    path: '/api/machines',
-    searchParams: {
-      $filter: q.filter ? rawFilter(q.filter) : undefined,
-      $top: q.top !== undefined ? checkTop(q.top) : undefined,
-      $skip: q.skip !== undefined && q.skip !== 0 ? checkSkip(q.skip) : undefined,
-    },
-    signal: q.signal,
-    onWait: q.onWait,
-  });
-  return Array.isArray(res.body?.value) ? res.body.value : [];
+  try {
+    const res = await http.request<{ value?: Machine[] }>({
+      audience: 'mde',
+      family: 'machines',
+      method: 'GET',
+      path: '/api/machines',
+      searchParams: {
+        $filter: q.filter ? rawFilter(q.filter) : undefined,
+        $top: q.top !== undefined ? checkTop(q.top) : undefined,
+        $skip: q.skip !== undefined && q.skip !== 0 ? checkSkip(q.skip) : undefined,
+      },
+      signal: q.signal,
+      onWait: q.onWait,
+    });
+    return Array.isArray(res.body?.value) ? res.body.value : [];
+  } catch (err) {
+    if (err instanceof MdeApiError && err.status === 404 && err.mde) return [];
+    throw err;
+  }
 }
 
 export async function findMachinesByTag(http: MdeHttp, tag: string, startsWith = false, opts: RequestOptions = {}): Promise<Machine[]> {
@@ -60,7 +71,7 @@ const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,252})$/;
 /** Device names are DNS names / NetBIOS names: letters, digits, '-', '_', '.'. */
 export function machineName(v: unknown): string {
   if (typeof v !== 'string' || !NAME_RE.test(v.trim())) {
-    throw new MdeInputError(`Device name ${JSON.stringify(typeof v === 'string' ? v.slice(0, 60) : v)} is not valid: use the computer name or its full DNS name (letters, digits, - _ .).`);
+    throw new MdeInputError(`Device name ${describe(v)} is not valid: use the computer name or its full DNS name (letters, digits, - _ .).`);
   }
   return v.trim();
 }
@@ -86,8 +97,8 @@ export async function resolveMachineByName(http: MdeHttp, name: string, opts: Re
   if (exact.length === 0) {
     const near = candidates.slice(0, 5).map(label);
     throw new MdeApiError(
-      `No device is named "${n}" in Defender for Endpoint${near.length ? `; devices whose name starts with it: ${near.join(', ')}${candidates.length > 5 ? ', ...' : ''}` : ''}.`,
-      { code: 'MachineNotFound', status: 404, hint: 'use the full DNS name or the device ID; names only match exactly (never partially).' },
+      `No machine named "${n}" in Defender for Endpoint${near.length ? `; machines whose name starts with it: ${near.join(', ')}${candidates.length > 5 ? ', ...' : ''}` : ''}.`,
+      { code: 'MachineNotFound', status: 404, hint: 'use the full DNS name or the device ID; names only match exactly (never partially), and only devices seen within the retention period are listed.' },
     );
   }
   // Prefer a unique full-DNS-name match over host-label matches.

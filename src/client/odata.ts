@@ -19,8 +19,11 @@ export function odataString(v: unknown, label = 'value'): string {
 
 /** `2026-11-24T10:00:00Z` (seconds precision, or milliseconds when not zero). */
 export function odataDateTime(d: Date | string | number, label = 'date'): string {
-  const date = d instanceof Date ? d : new Date(d);
-  if (Number.isNaN(date.getTime())) throw new MdeInputError(`${label} is not a valid date: ${describe(d)}.`);
+  let date: Date | undefined;
+  if (d instanceof Date) date = d;
+  else if (typeof d === 'string') date = parseIsoDateTime(d, label);
+  else if (typeof d === 'number' && Number.isFinite(d)) date = new Date(d);
+  if (!date || Number.isNaN(date.getTime())) throw new MdeInputError(`${label} is not a valid date: ${describe(d)}.`);
   const iso = date.toISOString();
   return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
 }
@@ -186,11 +189,16 @@ export function orderBy(v: unknown): string {
  * Expert `$filter` text AND-ed with a generated one: only a sanity check (balanced quotes and
  * parentheses, no control characters); the API itself rejects bad syntax with ODataError.
  */
-export function rawFilter(v: unknown): string {
-  if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`The raw filter must be non-empty text, got ${describe(v)}.`);
-  if (CONTROL_RE.test(v)) throw new MdeInputError('The raw filter contains a control character (line break, tab ...).');
+export const MAX_RAW_FILTER_LENGTH = 4000;
+
+export function rawFilter(v: unknown, label = 'The raw filter'): string {
+  if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`${label} must be non-empty OData $filter text, got ${describe(v)}.`);
+  if (v.length > MAX_RAW_FILTER_LENGTH) {
+    throw new MdeInputError(`${label} is ${v.length} characters long; at most ${MAX_RAW_FILTER_LENGTH} are allowed (Microsoft's front end refuses longer request URLs).`);
+  }
+  if (CONTROL_RE.test(v)) throw new MdeInputError(`${label} contains a control character (line break, tab ...).`);
   const quotes = (v.match(/'/g) ?? []).length;
-  if (quotes % 2) throw new MdeInputError('The raw filter has an unbalanced quote (write a quote inside a value as two quotes: O\'\'Brien).');
+  if (quotes % 2) throw new MdeInputError(`${label} has an unbalanced quote (write a quote inside a value as two quotes: O''Brien).`);
   let depth = 0;
   let inStr = false;
   for (const ch of v) {
@@ -198,50 +206,111 @@ export function rawFilter(v: unknown): string {
     else if (!inStr && ch === '(') depth++;
     else if (!inStr && ch === ')' && --depth < 0) break;
   }
-  if (depth !== 0) throw new MdeInputError('The raw filter has unbalanced parentheses.');
+  if (depth !== 0) throw new MdeInputError(`${label} has unbalanced parentheses.`);
   return v.trim();
 }
 
 // ---------------------------------------------------------------- durations
 
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ISO_HINT = 'use an ISO date such as 2026-01-31 or 2026-01-31T08:00:00Z';
+
+/**
+ * A strict ISO 8601 date or date-time: every field in range and the day existing in its month
+ * (Date.parse turns 2026-02-30 into March 2). Date-only means midnight UTC; a date-time without a
+ * zone is local time, as Date.parse reads it.
+ */
+export function parseIsoDateTime(v: string, label = 'Date'): Date {
+  const m = ISO_RE.exec(v.trim());
+  if (!m) throw new MdeInputError(`${label} ${describe(v)} is not a date: ${ISO_HINT}.`);
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) {
+    throw new MdeInputError(`${label} ${describe(v)} is not a real date: ${month >= 1 && month <= 12 ? `that month has ${daysInMonth} days` : 'months run from 01 to 12'}.`);
+  }
+  if (h === undefined) return new Date(Date.UTC(year, month - 1, day));
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(sec ?? 0);
+  if (hour > 23 || minute > 59 || second > 59) throw new MdeInputError(`${label} ${describe(v)} is not a real time of day (00:00:00 to 23:59:59).`);
+  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
+  if (!zone) return new Date(year, month - 1, day, hour, minute, second, ms);
+  let offsetMinutes = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    const zh = Number(z[2]);
+    const zm = Number(z[3]);
+    if (zh > 14 || zm > 59) throw new MdeInputError(`${label} ${describe(v)} has an impossible time zone offset.`);
+    offsetMinutes = (z[1] === '-' ? -1 : 1) * (zh * 60 + zm);
+  }
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000);
+}
+
+/** Epoch milliseconds before 2000 are almost always seconds or a counter, not a time. */
+const EARLIEST_EPOCH_MS = Date.UTC(2000, 0, 1);
+const LATEST_EPOCH_MS = Date.UTC(9999, 11, 31);
+
 /**
  * `15m`, `24h`, `7d`, `2w`, `30s`, ISO durations (`P7D`, `PT12H`) → now − duration; ISO dates →
- * that instant; a Date passes through.
+ * that instant (strictly: 2026-02-30 is refused); a Date passes through; a number is epoch
+ * milliseconds.
  */
 export function parseSince(v: unknown, now: number = Date.now(), label = 'Time'): Date {
+  const kinds = 'a duration like 15m, 24h, 7d, P7D, an ISO date like 2026-01-31T08:00:00Z, a Date or epoch milliseconds';
   if (v instanceof Date) {
-    if (Number.isNaN(v.getTime())) throw new MdeInputError(`${label} is not a valid date.`);
+    if (Number.isNaN(v.getTime())) throw new MdeInputError(`${label} is an invalid Date.`);
     return v;
   }
-  if (typeof v === 'number' && Number.isFinite(v)) return new Date(v);
-  if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`${label} must be a duration like 15m, 24h, 7d, P7D or an ISO date, got ${describe(v)}.`);
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < EARLIEST_EPOCH_MS || v > LATEST_EPOCH_MS) {
+      throw new MdeInputError(`${label} must be ${kinds}; got ${describe(v)}${Number.isInteger(v) && v > 0 && v < EARLIEST_EPOCH_MS ? ' (seconds? epoch times here are in milliseconds)' : ''}.`);
+    }
+    return new Date(v);
+  }
+  if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`${label} must be ${kinds}; got ${describe(v)}.`);
   const s = v.trim();
-  const short = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$/i.exec(s);
+  const short = /^(\d{1,9}(?:\.\d{1,6})?)\s*(s|m|min|h|d|w)$/i.exec(s);
   if (short) {
     const mult: Record<string, number> = { s: 1e3, m: 6e4, min: 6e4, h: 36e5, d: 864e5, w: 6048e5 };
-    return new Date(now - Number(short[1]) * mult[short[2]!.toLowerCase()]!);
+    return checkedPast(now - Number(short[1]) * mult[short[2]!.toLowerCase()]!, v, label);
   }
-  const iso = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(s);
+  const iso = /^P(?:(\d{1,9})W)?(?:(\d{1,9})D)?(?:T(?:(\d{1,9})H)?(?:(\d{1,9})M)?(?:(\d{1,9}(?:\.\d{1,6})?)S)?)?$/i.exec(s);
   if (iso && s.length > 1 && !/T$/i.test(s)) {
     const [, w, d, h, m, sec] = iso;
     const ms = (Number(w ?? 0) * 7 + Number(d ?? 0)) * 864e5 + Number(h ?? 0) * 36e5 + Number(m ?? 0) * 6e4 + Number(sec ?? 0) * 1e3;
-    return new Date(now - ms);
+    return checkedPast(now - ms, v, label);
   }
-  if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) {
-    const t = Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s);
-    if (!Number.isNaN(t)) return new Date(t);
-  }
-  throw new MdeInputError(`${label} ${describe(v)} is not a duration like 15m, 24h, 7d, P7D or an ISO date.`);
+  if (/^\d{4}-/.test(s)) return parseIsoDateTime(s, label);
+  throw new MdeInputError(`${label} ${describe(v)} is not ${kinds}.`);
+}
+
+function checkedPast(t: number, v: unknown, label: string): Date {
+  if (!Number.isFinite(t) || t < Date.UTC(1970, 0, 1)) throw new MdeInputError(`${label} ${describe(v)} reaches back before 1970: use a shorter duration or a date.`);
+  return new Date(t);
 }
 
 // ---------------------------------------------------------------- alert filter
 
-/** AlertListQuery → `$filter` text ('' when no condition). Validates everything. */
+/** The time fields a since / until window may apply to (both documented as filterable). */
+export const ALERT_TIME_FIELDS = ['alertCreationTime', 'lastUpdateTime'] as const;
+
+function instant(v: Date | string | number, label: string): Date {
+  return v instanceof Date ? v : typeof v === 'string' ? parseIsoDateTime(v, label) : new Date(v);
+}
+
+/**
+ * AlertListQuery → `$filter` text ('' when no condition). Validates everything. Only properties
+ * /api/alerts documents as filterable are used; a device's alerts come from its own path
+ * (/api/machines/{id}/alerts), so `machineId` never appears here.
+ */
 export function buildAlertFilter(q: AlertListQuery): string {
   const parts: string[] = [];
   const list = (v: unknown, label: string): unknown[] => {
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) throw new MdeInputError(`${label} must be a list, got ${describe(v)}.`);
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw new MdeInputError(`${label} must be a list of text values, got ${describe(v)}.`);
     return v;
   };
   const sev = list(q.severity, 'Severity').map(alertSeverity);
@@ -252,20 +321,23 @@ export function buildAlertFilter(q: AlertListQuery): string {
   if (cat.length) parts.push(anyOf('category', cat));
   const ds = list(q.detectionSource, 'Detection source').map((v) => freeText(v, 'Detection source'));
   if (ds.length) parts.push(anyOf('detectionSource', ds));
-  if (q.assignedTo !== undefined && q.assignedTo !== '') parts.push(eq('assignedTo', freeText(q.assignedTo, 'Assigned to')));
+  if (q.assignedTo !== undefined) parts.push(eq('assignedTo', freeText(q.assignedTo, 'Assigned to')));
   if (q.incidentId !== undefined) {
-    if (!Number.isInteger(q.incidentId) || q.incidentId < 0) throw new MdeInputError(`Incident ID must be a whole number, got ${describe(q.incidentId)}.`);
+    if (typeof q.incidentId !== 'number' || !Number.isSafeInteger(q.incidentId) || q.incidentId < 0) {
+      throw new MdeInputError(`Incident ID must be a whole number, got ${describe(q.incidentId)}.`);
+    }
     parts.push(`incidentId eq ${q.incidentId}`);
   }
-  if (q.machineId !== undefined && q.machineId !== '') parts.push(eq('machineId', machineId(q.machineId)));
   const field = q.timeField ?? 'alertCreationTime';
-  if (field !== 'alertCreationTime' && field !== 'lastUpdateTime') throw new MdeInputError(`Time field must be alertCreationTime or lastUpdateTime, got ${describe(field)}.`);
+  if (!(ALERT_TIME_FIELDS as readonly unknown[]).includes(field)) {
+    throw new MdeInputError(`Time field must be ${ALERT_TIME_FIELDS.join(' or ')}, got ${describe(field)}.`);
+  }
   if (q.since !== undefined) parts.push(`${field} ge ${odataDateTime(q.since, 'Since')}`);
   if (q.until !== undefined) parts.push(`${field} le ${odataDateTime(q.until, 'Until')}`);
-  if (q.since !== undefined && q.until !== undefined && new Date(q.since).getTime() > new Date(q.until).getTime()) {
+  if (q.since !== undefined && q.until !== undefined && instant(q.since, 'Since').getTime() > instant(q.until, 'Until').getTime()) {
     throw new MdeInputError('"Since" is later than "until".');
   }
-  if (q.rawFilter !== undefined && q.rawFilter !== '') {
+  if (q.rawFilter !== undefined) {
     const raw = rawFilter(q.rawFilter);
     parts.push(parts.length ? `(${raw})` : raw);
   }

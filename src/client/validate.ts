@@ -41,15 +41,48 @@ export function assertClientId(v: unknown): string {
   return t;
 }
 
-/** Short, safe description of a bad value for messages (never long, never multi-line). */
+const SHOWN_TEXT = 60;
+const SHOWN_KEYS = 5;
+
+function clipText(v: string, max: number): string {
+  return JSON.stringify(v.length > max ? `${v.slice(0, max - 3)}...` : v);
+}
+
+/**
+ * Short, safe description of a bad value for messages: never long, never multi-line, never
+ * "[object Object]" (no toString is called), and it names the type of anything that is not text.
+ */
 export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
-  if (typeof v === 'string') {
-    if (v === '') return 'an empty string';
-    const s = v.length > 60 ? `${v.slice(0, 57)}...` : v;
-    return JSON.stringify(s);
+  switch (typeof v) {
+    case 'string':
+      return v === '' ? 'an empty string' : clipText(v, SHOWN_TEXT);
+    case 'number':
+      return Number.isNaN(v) ? 'the number NaN' : `the number ${String(v)}`;
+    case 'boolean':
+      return `the boolean ${String(v)}`;
+    case 'bigint':
+      return `the big integer ${String(v).slice(0, 30)}`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
   }
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+  try {
+    return describeObject(v as object);
+  } catch {
+    // A revoked proxy or a hostile getter: say nothing more than its type.
+    return 'an object';
+  }
+}
+
+function describeObject(v: object): string {
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : `an array of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'an invalid date' : `the date ${v.toISOString()}`;
+  if (Buffer.isBuffer(v)) return `a buffer of ${v.length} bytes`;
+  const keys = Object.keys(v);
+  if (!keys.length) return 'an empty object';
+  const shown = keys.slice(0, SHOWN_KEYS).map((k) => clipText(k, 24)).join(', ');
+  return `an object with ${keys.length === 1 ? 'the key' : 'the keys'} ${shown}${keys.length > SHOWN_KEYS ? ', ...' : ''}`;
 }

@@ -60,7 +60,9 @@ export = function register(RED: NodeAPI): void {
     const journal = journalFor(stateDir);
 
     Object.assign(node, {
-      tenantId: (def.tenantId ?? '').trim(),
+      // Never trust the stored type: a hand-edited flow with a numeric tenant must not stop this
+      // node (the action nodes then report the setting through connection()).
+      tenantId: typeof def.tenantId === 'string' ? def.tenantId.trim() : '',
       isolationCap,
       isolationWindowMs,
       journal,

@@ -1,5 +1,6 @@
 // Bearer-token checks for the MDE and Graph APIs: signature, lifetime, tenant, audience, roles.
 import { audienceKind } from './entra';
+import { audienceFitsHost, hostName } from './host-audiences';
 import { decodeJwt, verifySignature } from './jwt';
 import { graphError, mdeError } from './http-util';
 import type { SimContext } from './context';
@@ -38,6 +39,12 @@ export function authenticate(ctx: SimContext, req: SimRequest, api: 'mde' | 'gra
   const kind = typeof c.aud === 'string' ? audienceKind(c.aud) : undefined;
   if (kind !== api) {
     const msg = api === 'mde' ? `The access token audience '${String(c.aud)}' is not valid for this API.` : 'Access token validation failure. Invalid audience.';
+    return fail(msg, api === 'mde' ? ctx.options.wrongAudienceStatus : 401);
+  }
+  // Right API, but is it this cloud's? (A commercial audience at the US Government host ...)
+  const host = header(req, 'host') ?? '';
+  if (!audienceFitsHost(String(c.aud), host, api, ctx.options.hostAudiences)) {
+    const msg = api === 'mde' ? `The access token audience '${String(c.aud)}' is not valid for ${hostName(host)}.` : 'Access token validation failure. Invalid audience.';
     return fail(msg, api === 'mde' ? ctx.options.wrongAudienceStatus : 401);
   }
   const roles = Array.isArray(c.roles) ? c.roles.filter((r): r is string => typeof r === 'string') : [];

@@ -12,6 +12,7 @@ export interface ResolvedOptions extends SimulatorOptions {
   duplicateActionMode: 'error' | 'return-existing';
   pageSize: number;
   wrongAudienceStatus: 401 | 403;
+  emptyMachinesAs404: boolean;
   maxHuntingResultBytes: number;
   maxHuntingRows: number;
   maxLogEntries: number;

@@ -83,6 +83,7 @@ function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     duplicateActionMode: o.duplicateActionMode ?? 'error',
     pageSize: o.pageSize ?? 10000,
     wrongAudienceStatus: o.wrongAudienceStatus ?? 401,
+    emptyMachinesAs404: o.emptyMachinesAs404 ?? true,
     maxHuntingResultBytes: o.maxHuntingResultBytes ?? 124 * 1024 * 1024,
     maxHuntingRows: o.maxHuntingRows ?? 100_000,
     maxLogEntries: o.maxLogEntries ?? 10_000,

@@ -287,7 +287,11 @@ function compare(op: string, l: Val, r: Val): boolean {
 export interface EntitySetSpec {
   /** Type name used in error messages. */
   typeName: string;
-  /** Properties allowed in $filter (exact spelling of the entity property). */
+  /**
+   * Properties allowed in $filter (exact spelling of the entity property): only those the
+   * entity set's Learn page documents, so a client relying on an undocumented one fails here as
+   * it may on the service (400 ODataError).
+   */
   filterable: readonly string[];
   /** Properties holding timestamps. */
   dateProps: readonly string[];
@@ -313,10 +317,11 @@ export function applyOData<T extends Record<string, unknown>>(rows: T[], query: 
     const hit = allowed.find((p) => p.toLowerCase() === name.toLowerCase());
     if (!hit) {
       const known = Object.keys(sample).some((p) => p.toLowerCase() === name.toLowerCase());
+      // ASP.NET OData's wording, which the service is built on.
       throw new ODataError(
         known
-          ? `The property '${name}' is not supported in ${what} for type '${spec.typeName}'.`
-          : `Could not find a property named '${name}' on type '${spec.typeName}'.`,
+          ? `The query specified in the URI is not valid. The property '${name}' cannot be used in the ${what} query option.`
+          : `The query specified in the URI is not valid. Could not find a property named '${name}' on type '${spec.typeName}'.`,
       );
     }
     return hit;

@@ -183,9 +183,18 @@ export interface SimulatorOptions {
   /** Extra tenants (the demo tenants are always present unless replaced by id). */
   tenants?: SimTenant[];
   newAlertIntervalMs?: number;
+  /**
+   * GET /machines answers 404 (not 200 with an empty list) when nothing matches, as the service
+   * does (get-machines.md: "If there are no recent machines, you see 404 Not Found"). Default true.
+   */
   emptyMachinesAs404?: boolean;
   /** HTTP status for a valid token whose audience is not the MDE API (401 or 403). */
   wrongAudienceStatus?: 401 | 403;
+  /**
+   * Audiences a host name accepts, replacing the defaults for that host (host-audiences.ts), e.g.
+   * `{ 'api-gov.securitycenter.microsoft.us': ['https://api-gov.securitycenter.microsoft.us'] }`.
+   */
+  hostAudiences?: Record<string, string[]>;
   /** Hunting result byte cap (default 124 MB). */
   maxHuntingResultBytes?: number;
   /** Hunting row cap (default 100 000). */

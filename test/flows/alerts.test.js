@@ -100,6 +100,154 @@ describe('mde-alerts node', () => {
     assert.equal(msg.mde.related.machine.id, alert.machineId);
   });
 
+  // Hostile or mistyped inputs, as an attacker or an unlucky flow author would send them. Each
+  // must reach Catch with the property named and what came described, before any request.
+  const HOSTILE_FILTERS = [
+    ['severity as a number', { filter: { severity: 42 } }, [/msg\.filter\.severity/, /the number 42/, /High/]],
+    ['severity as an object', { filter: { severity: { High: true } } }, [/msg\.filter\.severity/, /an object with the key "High"/]],
+    ['severity as a boolean', { filter: { severity: true } }, [/msg\.filter\.severity/, /the boolean true/]],
+    ['severity null', { filter: { severity: null } }, [/msg\.filter\.severity/, /null/]],
+    ['a non-text item in a list', { filter: { severity: ['High', 7] } }, [/msg\.filter\.severity\[1\]/, /the number 7/]],
+    ['a JSON "__proto__" key', { filter: JSON.parse('{"__proto__": ["High"]}') }, [/msg\.filter/, /"__proto__"/]],
+    ['an object with a foreign prototype', { filter: Object.create(['High']) }, [/msg\.filter/, /plain object/]],
+    ['msg.filter as a boolean', { filter: true }, [/msg\.filter/, /the boolean true/]],
+    ['msg.filter as an array', { filter: ['High'] }, [/msg\.filter/, /an array of 1 item/]],
+    ['a misspelt key', { filter: { severty: ['High'] } }, [/msg\.filter/, /"severty"/, /did you mean "severity"/]],
+    ['pageSize NaN', { filter: { pageSize: NaN } }, [/msg\.filter\.pageSize/, /NaN/, /1 to 10000/]],
+    ['pageSize Infinity', { filter: { pageSize: Infinity } }, [/msg\.filter\.pageSize/, /Infinity/]],
+    ['pageSize with SQL', { filter: { pageSize: '10; DROP' } }, [/msg\.filter\.pageSize/, /"10; DROP"/]],
+    ['pageSize true', { filter: { pageSize: true } }, [/msg\.filter\.pageSize/, /the boolean true/]],
+    ['pageSize 0', { filter: { pageSize: 0 } }, [/msg\.filter\.pageSize/, /the number 0/]],
+    ['maxResults "all"', { filter: { maxResults: 'all' } }, [/msg\.filter\.maxResults/, /"all"/, /1 to 100000/]],
+    ['incidentId true', { filter: { incidentId: true } }, [/msg\.filter\.incidentId/, /the boolean true/]],
+    ['incidentId negative', { filter: { incidentId: -4 } }, [/msg\.filter\.incidentId/, /-4/]],
+    ['assignedTo as an object', { filter: { assignedTo: { upn: 'a@x' } } }, [/msg\.filter\.assignedTo/, /an object with the key "upn"/]],
+    ['assignedTo as an array', { filter: { assignedTo: ['a@x', 'b@x'] } }, [/msg\.filter\.assignedTo/, /an array of 2 items/]],
+    ['rawFilter as an object', { filter: { rawFilter: { status: 'New' } } }, [/msg\.filter\.rawFilter/, /an object with the key "status"/]],
+    ['a 1 MB rawFilter', { filter: { rawFilter: `status eq '${'x'.repeat(1024 * 1024)}'` } }, [/msg\.filter\.rawFilter/, /at most 4000/]],
+    ['an impossible date', { filter: { since: '2026-02-30' } }, [/msg\.filter\.since/, /"2026-02-30"/, /28 days/]],
+    ['an impossible time', { filter: { until: '2026-01-31T24:10:00Z' } }, [/msg\.filter\.until/, /time of day/]],
+    ['since as a boolean', { filter: { since: true } }, [/msg\.filter\.since/, /the boolean true/]],
+    ['epoch seconds for since', { filter: { since: 1767225600 } }, [/msg\.filter\.since/, /milliseconds/]],
+    ['an unknown time field', { filter: { timeField: 'firstEventTime' } }, [/msg\.filter\.timeField/, /"firstEventTime"/, /lastUpdateTime/]],
+    ['a malformed device ID', { filter: { machineId: "x' or 1 eq 1" } }, [/msg\.filter\.machineId/, /40-character/]],
+    ['expandEvidence as text', { filter: { expandEvidence: 'yes' } }, [/msg\.filter\.expandEvidence/, /true or false/]],
+    ['an order with a statement', { filter: { orderBy: 'severity; drop' } }, [/msg\.filter\.orderBy/, /asc or desc/]],
+    ['a filter too long for a URL', { filter: { detectionSource: Array.from({ length: 40 }, (_, i) => `Source${i}-${'y'.repeat(200)}`) } }, [/too long/, /URL/]],
+  ];
+
+  for (const [name, msgProps, patterns] of HOSTILE_FILTERS) {
+    it(`refuses ${name} at Catch, naming the property, with no request sent`, async () => {
+      sim = await simulator({ alerts: 20 });
+      const msg = await run({ severity: 'High' }, msgProps, { expectError: true });
+      for (const re of patterns) assert.match(msg.error.message, re);
+      assert.doesNotMatch(msg.error.message, /\[object Object\]/);
+      assert.ok(msg.error.message.length < 600, 'the message stays short');
+      assert.equal(msg.topic, 'keep', 'the message itself reaches Catch');
+      assert.equal(apiRequests(sim, (r) => /\/alerts$/.test(r.path)).length, 0, 'nothing was sent to /api/alerts');
+    });
+  }
+
+  const BAD_SETTINGS = [
+    ['an unknown mode', { mode: 'List' }, /"mode".*"List"/],
+    ['an unknown output mode', { outputMode: 'lines' }, /"outputMode".*"lines"/],
+    ['an unknown time field', { timeField: 'firstEventTime' }, /"timeField".*"firstEventTime"/],
+    ['an unknown related entity', { related: 'everything' }, /"related".*"everything"/],
+    ['a page size that is not a number', { pageSize: 'abc' }, /"pageSize".*"abc"/],
+    ['an evidence flag that is text', { expandEvidence: 'true' }, /"expandEvidence".*"true"/],
+    ['an impossible since date', { since: '2026-04-31', sinceType: 'str' }, /"since".*30 days/],
+    ['an unknown since type', { since: 'x', sinceType: 'jsonata' }, /"sinceType".*"jsonata"/],
+  ];
+
+  for (const [name, props, re] of BAD_SETTINGS) {
+    it(`shows ${name} at deploy (red status) and refuses every message, never falling back to a default`, async () => {
+      sim = await simulator({ alerts: 20 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, props), secretCredentials());
+      const statuses = helper.getNode('alerts').status.args.map((a) => a[0]);
+      assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      assert.ok(helper.getNode('alerts').error.args.some((a) => re.test(String(a[0]))), 'the reason is logged at deploy');
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('alerts').receive({ payload: 'in' });
+      const msg = await caught;
+      assert.equal(msg.error.code, 'InvalidSetting');
+      assert.match(msg.error.message, re);
+      assert.equal(apiRequests(sim).length, 0, 'nothing was sent');
+    });
+  }
+
+  it('lists one device\'s alerts from /api/machines/{id}/alerts, with the other filters applied', async () => {
+    sim = await simulator({ alerts: 300 });
+    const counts = new Map();
+    for (const a of sim.state.alerts) counts.set(a.machineId, (counts.get(a.machineId) ?? 0) + 1);
+    const [machineId] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    const expected = sim.state.alerts.filter((a) => a.machineId === machineId && a.status !== 'Resolved');
+    assert.ok(expected.length > 0);
+    const msg = await run({ machineId: machineId.toUpperCase(), status: 'New,InProgress,Unknown' });
+    assert.deepEqual(msg.payload.map((a) => a.id).sort(), expected.map((a) => a.id).sort());
+    const sent = apiRequests(sim, (r) => /alerts$/.test(r.path));
+    assert.deepEqual(sent.map((r) => r.path), [`/api/machines/${machineId}/alerts`]);
+    assert.doesNotMatch(decodeURIComponent(sent[0].query), /machineId/, 'machineId is not an /api/alerts filter');
+    assert.equal(msg.mde.path, `/api/machines/${machineId}/alerts`);
+  });
+
+  it('reads the time window from msg when told to, and refuses a message that lacks it instead of listing everything', async () => {
+    sim = await simulator({ alerts: 200 });
+    const ok = await run({ since: 'window', sinceType: 'msg' }, { window: '24h' });
+    assert.ok(ok.payload.length > 0 && ok.payload.length < 200);
+    await helper.unload();
+    const msg = await run({ since: 'window', sinceType: 'msg' }, {}, { expectError: true });
+    assert.match(msg.error.message, /msg\.window, which is not set/);
+    assert.equal(apiRequests(sim, (r) => /\/alerts$/.test(r.path)).length, 1, 'only the first message was sent');
+    await helper.unload();
+    const bad = await run({ since: 'window', sinceType: 'msg' }, { window: { hours: 24 } }, { expectError: true });
+    assert.match(bad.error.message, /since \(read from msg\.window\) must be .* got an object with the key "hours"/);
+  });
+
+  it('takes an empty value in msg.filter as "no condition", overriding the dialog', async () => {
+    sim = await simulator({ alerts: 60 });
+    const msg = await run({ severity: 'High' }, { filter: { severity: '' } });
+    assert.equal(msg.payload.length, 60);
+    assert.equal(msg.mde.filter, '');
+  });
+
+  // A hand-edited or imported flow can carry wrong types in the connection itself: the config
+  // node must keep running and every node must say what is wrong with it, not "no connection".
+  const BAD_CONNECTIONS = [
+    ['a numeric tenant ID', { tenantId: 12345 }, /The Defender connection is not valid: The tenant ID must be text \(a GUID or a verified domain\), got the number 12345\./],
+    ['a tenant ID object', { tenantId: { id: 'x' } }, /tenant ID must be text .* got an object with the key "id"/],
+    ['a numeric client ID', { clientId: 42 }, /client ID must be text .* got the number 42/],
+    ['an unknown sign-in method', { authMethod: 'cert' }, /authentication method must be "secret" or "certificate", got "cert"/],
+    ['a numeric cloud', { cloud: 3 }, /cloud must be one of .* got the number 3/],
+    ['an http:// MDE audience', { mdeAudience: 'http://api-gov.securitycenter.microsoft.us' }, /MDE token audience must be an https URL/],
+  ];
+
+  for (const [name, cfg, re] of BAD_CONNECTIONS) {
+    it(`says what is wrong with a connection that has ${name}, at deploy and per message, sending nothing`, async () => {
+      sim = await simulator({ alerts: 10 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, {}, cfg), secretCredentials());
+      const config = helper.getNode('cfg');
+      assert.ok(config && typeof config.connection === 'function', 'the config node is running');
+      assert.deepEqual(helper.getNode('alerts').status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidInput' });
+      assert.ok(helper.getNode('alerts').warn.args.some((a) => re.test(String(a[0]))), 'the reason is logged at deploy');
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('alerts').receive({ payload: 'in' });
+      const msg = await caught;
+      assert.match(msg.error.message, re);
+      assert.doesNotMatch(msg.error.message, /No Defender connection/);
+      assert.notEqual(msg.error.code, 'NoConfig');
+      assert.equal(sim.requests.filter((r) => r.kind === 'token' || r.kind === 'api').length, 0, 'nothing was sent');
+    });
+  }
+
+  it('still says "no connection" when the config node really is missing', async () => {
+    sim = await simulator({ alerts: 10 });
+    const msg = await run({ config: 'nope' }, {}, { expectError: true });
+    assert.equal(msg.error.code, 'NoConfig');
+    assert.match(msg.error.message, /No Defender connection/);
+  });
+
   it('rejects an unknown severity before any request is sent', async () => {
     sim = await simulator();
     const msg = await run({ severity: 'Critical' }, {}, { expectError: true });

@@ -13,7 +13,7 @@ const { normalizePem } = require('../../dist/client/pem.js');
 const { missingRoles, unmetRoleGroups, NODE_ROLES } = require('../../dist/client/permissions.js');
 const { mapHttpError, parseRetryAfter, backoffDelay, buildQuery } = require('../../dist/client/http.js');
 const { normalizeThumbprint, buildMsalCredential, mapTokenError } = require('../../dist/client/token-provider.js');
-const { buildAlertPatch } = require('../../dist/client/alerts.js');
+const { buildAlertPatch, checkAlertQuery } = require('../../dist/client/alerts.js');
 const { buildMachineActionFilter } = require('../../dist/client/machine-actions.js');
 const { machineName } = require('../../dist/client/machines.js');
 const { mapHuntingError, parseHuntingBody } = require('../../dist/client/hunting.js');
@@ -100,15 +100,15 @@ describe('odata', () => {
       odata.buildAlertFilter({ detectionSource: ["Windows'Defender"], timeField: 'lastUpdateTime', since: new Date('2026-11-24T10:00:00Z'), until: new Date('2026-11-24T11:00:00Z') }),
       "detectionSource eq 'Windows''Defender' and lastUpdateTime ge 2026-11-24T10:00:00Z and lastUpdateTime le 2026-11-24T11:00:00Z",
     );
-    assert.equal(
-      odata.buildAlertFilter({ machineId: 'AB'.repeat(20), incidentId: 7, rawFilter: "category eq 'Malware' or category eq 'Exploit'" }),
-      `incidentId eq 7 and machineId eq '${'ab'.repeat(20)}' and (category eq 'Malware' or category eq 'Exploit')`,
+    assert.deepEqual(
+      checkAlertQuery({ machineId: 'AB'.repeat(20), incidentId: 7, rawFilter: "category eq 'Malware' or category eq 'Exploit'" }),
+      { path: `/api/machines/${'ab'.repeat(20)}/alerts`, filter: "incidentId eq 7 and (category eq 'Malware' or category eq 'Exploit')" },
     );
     assert.throws(() => odata.buildAlertFilter({ severity: ['Severe'] }), isInput(/severity/i));
     assert.throws(() => odata.buildAlertFilter({ severity: 'High' }), isInput(/must be a list/));
     assert.throws(() => odata.buildAlertFilter({ detectionSource: ['a\u0000b'] }), isInput(/control/));
     assert.throws(() => odata.buildAlertFilter({ detectionSource: [''] }), isInput());
-    assert.throws(() => odata.buildAlertFilter({ machineId: 'not-a-machine' }), isInput(/40-character/));
+    assert.throws(() => checkAlertQuery({ machineId: 'not-a-machine' }), isInput(/40-character/));
     assert.throws(() => odata.buildAlertFilter({ rawFilter: "status eq 'New" }), isInput(/unbalanced quote/));
     assert.throws(() => odata.buildAlertFilter({ rawFilter: '(status eq 1' }), isInput(/parentheses/));
     assert.throws(() => odata.buildAlertFilter({ since: new Date('2026-11-25'), until: new Date('2026-11-24') }), isInput(/later/));

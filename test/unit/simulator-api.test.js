@@ -5,6 +5,31 @@ const assert = require('node:assert/strict');
 const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
 const { request, getToken } = require('../fixtures/simulator-client.js');
 
+/** A request to the simulator with another Host header (a Microsoft host name), over its loopback certificate. */
+function requestAs(sim, host, method, path, token, json) {
+  const https = require('node:https');
+  const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
+  const headers = { host, authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}) };
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: sim.port, method, path, headers, ca: sim.caPem, agent: false, servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          parsed = undefined;
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json: parsed });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('MDE API', () => {
   let sim;
   let tok;
@@ -50,6 +75,40 @@ describe('MDE API', () => {
     }
   });
 
+  test('the token audience must fit the host it is presented to (MDE vs Graph, commercial vs government): else 401', async () => {
+    const tokens = {};
+    for (const aud of ['https://api.securitycenter.microsoft.com', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 'https://api-gov.securitycenter.microsoft.us', 'https://graph.microsoft.com', 'https://graph.microsoft.us']) {
+      tokens[aud] = await getToken(sim, 'socAutomation', { resource: aud });
+    }
+    const mde = (host, aud) => requestAs(sim, host, 'GET', '/api/alerts?$top=1', tokens[aud]);
+    const graph = (host, aud) => requestAs(sim, host, 'POST', '/v1.0/security/runHuntingQuery', tokens[aud], { Query: 'DeviceInfo | take 1' });
+    const cases = [
+      [mde, 'api.security.microsoft.com', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'eu.api.security.microsoft.com', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'ina.api.security.microsoft.com', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 401],
+      [mde, 'api-gcc.securitycenter.microsoft.us', 'https://api.securitycenter.microsoft.com', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://securitycenter.onmicrosoft.us/windowsatpservice', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us', 200],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://api.securitycenter.microsoft.com', 401],
+      [mde, 'api-gov.securitycenter.microsoft.us', 'https://graph.microsoft.us', 401],
+      [mde, `127.0.0.1:${sim.port}`, 'https://api-gov.securitycenter.microsoft.us', 200],
+      [graph, 'graph.microsoft.com', 'https://graph.microsoft.com', 200],
+      [graph, 'graph.microsoft.us', 'https://graph.microsoft.com', 401],
+      [graph, 'graph.microsoft.us', 'https://graph.microsoft.us', 200],
+      [graph, 'graph.microsoft.com', 'https://api.securitycenter.microsoft.com', 401],
+    ];
+    for (const [call, host, aud, status] of cases) {
+      const r = await call(host, aud);
+      assert.equal(r.status, status, `${aud} at ${host}: ${r.text.slice(0, 200)}`);
+      if (status === 401 && call === mde) {
+        assert.equal(r.json.error.code, 'Unauthorized');
+        assert.match(r.json.error.message, /audience/);
+        assert.equal(r.headers['www-authenticate'], 'Bearer');
+      }
+      if (status === 401 && call === graph) assert.equal(r.json.error.code, 'InvalidAuthenticationToken');
+    }
+  });
+
   test('403 Forbidden with the exact "Missing application roles" message', async () => {
     const none = await getToken(sim, 'noRoles');
     const r = await get('/api/machines', none);
@@ -87,8 +146,8 @@ describe('MDE API', () => {
     assert.equal((await q("status ne 'Resolved' and (severity eq 'High' or category eq 'Malware')")).length, all.filter((a) => a.status !== 'Resolved' && (a.severity === 'High' || a.category === 'Malware')).length);
     assert.equal((await q("not (status eq 'New')")).length, all.filter((a) => a.status !== 'New').length);
     assert.equal((await q("severity in ('Low','Informational')")).length, all.filter((a) => ['Low', 'Informational'].includes(a.severity)).length);
-    assert.equal((await q("startswith(title,'Suspicious')")).length, all.filter((a) => a.title.startsWith('Suspicious')).length);
-    assert.equal((await q("contains(title,'certutil')")).length, all.filter((a) => a.title.includes('certutil')).length);
+    assert.equal((await q("startswith(detectionSource,'WindowsDefender')")).length, all.filter((a) => a.detectionSource.startsWith('WindowsDefender')).length);
+    assert.equal((await q("contains(category,'Access')")).length, all.filter((a) => a.category.includes('Access')).length);
     const cutoff = all[12].alertCreationTime;
     assert.deepEqual((await q(`alertCreationTime gt ${cutoff}`)).map((a) => a.id), all.slice(13).map((a) => a.id));
     assert.equal((await q(`alertCreationTime ge ${cutoff}`)).length, all.length - 12);
@@ -96,8 +155,8 @@ describe('MDE API', () => {
     assert.equal((await q('assignedTo eq null')).length, all.filter((a) => a.assignedTo === null).length);
     assert.equal((await q(`incidentId eq ${all[0].incidentId}`)).length, all.filter((a) => a.incidentId === all[0].incidentId).length);
     // '' escapes a quote inside a literal.
-    sim.addAlert({ title: "O'Brien's laptop alert" });
-    assert.equal((await q("title eq 'O''Brien''s laptop alert'")).length, 1);
+    sim.addAlert({ assignedTo: "o'brien@contoso-sim.com" });
+    assert.equal((await q("assignedTo eq 'o''brien@contoso-sim.com'")).length, 1);
     sim.state.alerts.pop();
   });
 
@@ -259,16 +318,63 @@ describe('MDE API', () => {
     assert.equal(r3.headers.allow, 'GET');
   });
 
-  test('emptyMachinesAs404 turns an empty machine list into 404', async () => {
-    const s = await startSimulator({ alerts: 1, machines: 12, processEvents: 10, emptyMachinesAs404: true });
+  test('GET /machines answers 404 with an error body when nothing matches (as the service does); 200 [] on request', async () => {
+    const none = await get(`/api/machines?$filter=${encodeURIComponent("computerDnsName eq 'none'")}`);
+    assert.equal(none.status, 404);
+    assert.equal(none.json.error.code, 'ResourceNotFound');
+    assert.match(none.json.error.target, /^[0-9a-f-]{36}$/);
+    assert.equal((await get('/api/machines')).status, 200);
+    const s = await startSimulator({ alerts: 1, machines: 12, processEvents: 10, emptyMachinesAs404: false });
     try {
       const t = await getToken(s);
       const r = await request(s, 'GET', `/api/machines?$filter=${encodeURIComponent("computerDnsName eq 'none'")}`, { token: t });
-      assert.equal(r.status, 404);
-      assert.equal((await request(s, 'GET', '/api/machines', { token: t })).status, 200);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json.value, []);
     } finally {
       await s.close();
     }
+  });
+
+  // Learn documents which properties each entity set filters on; anything else is a 400
+  // ODataError, so a client relying on an undocumented filter fails a test here.
+  const DOCUMENTED_FILTERS = {
+    '/api/alerts': {
+      allowed: ['alertCreationTime', 'lastUpdateTime', 'incidentId', 'investigationId', 'id', 'assignedTo', 'detectionSource', 'lastEventTime', 'status', 'severity', 'category'],
+      refused: ['machineId', 'computerDnsName', 'title', 'classification', 'determination', 'firstEventTime', 'resolvedTime', 'threatName'],
+    },
+    '/api/machines': {
+      allowed: ['computerDnsName', 'id', 'version', 'deviceValue', 'aadDeviceId', 'machineTags', 'lastSeen', 'exposureLevel', 'onboardingStatus', 'lastIpAddress', 'healthStatus', 'osPlatform', 'riskScore', 'rbacGroupId'],
+      refused: ['firstSeen', 'lastExternalIpAddress', 'isAadJoined', 'osVersion', 'agentVersion'],
+    },
+    '/api/machineactions': {
+      allowed: ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc'],
+      refused: ['lastUpdateDateTimeUtc', 'scope', 'computerDnsName', 'requestorComment', 'cancellationDateTimeUtc'],
+    },
+  };
+
+  test('$filter only on the documented properties of each entity set: others are 400 ODataError naming them', async () => {
+    const m = sim.state.machines[0];
+    const iso = await request(sim, 'POST', `/api/machines/${m.id}/isolate`, { token: tok, json: { Comment: 'filter test', IsolationType: 'Full' } });
+    assert.equal(iso.status, 201);
+    for (const [path, { allowed, refused }] of Object.entries(DOCUMENTED_FILTERS)) {
+      for (const prop of allowed) {
+        const r = await get(`${path}?$filter=${encodeURIComponent(`${prop} ne null`)}&$top=1`);
+        assert.equal(r.status, 200, `${path} ${prop}: ${r.text}`);
+      }
+      for (const prop of refused) {
+        const r = await get(`${path}?$filter=${encodeURIComponent(`${prop} eq 'x'`)}`);
+        assert.equal(r.status, 400, `${path} ${prop}`);
+        assert.equal(r.json.error.code, 'ODataError');
+        assert.equal(r.json.error.message, `The query specified in the URI is not valid. The property '${prop}' cannot be used in the $filter query option.`);
+        assert.match(r.json.error.target, /^[0-9a-f-]{36}$/);
+      }
+    }
+    // The same rule inside functions, lambdas and a device's own alert collection.
+    assert.equal((await get(`/api/alerts?$filter=${encodeURIComponent("startswith(title,'x')")}`)).status, 400);
+    assert.equal((await get(`/api/machines/${m.id}/alerts?$filter=${encodeURIComponent(`machineId eq '${m.id}'`)}`)).status, 400);
+    const own = await get(`/api/machines/${m.id}/alerts?$filter=${encodeURIComponent("status ne 'Resolved'")}&$top=100`);
+    assert.equal(own.status, 200);
+    assert.ok(own.json.value.every((a) => a.machineId === m.id && a.status !== 'Resolved'));
   });
 
   test('same seed gives the same data; another seed differs', async () => {

@@ -162,7 +162,7 @@ describe('control API and lifecycle', () => {
 
       const created = await request(sim, 'POST', '/_simulator/alerts', { json: { severity: 'High', title: 'Injected by test' } });
       assert.equal(created.status, 201);
-      const listed = await request(sim, 'GET', `/api/alerts?$filter=${encodeURIComponent("title eq 'Injected by test'")}`, { token: tok });
+      const listed = await request(sim, 'GET', `/api/alerts?$filter=${encodeURIComponent(`id eq '${created.json.id}'`)}`, { token: tok });
       assert.equal(listed.json.value.length, 1);
       assert.equal(listed.json.value[0].severity, 'High');
       assert.equal(listed.json.value[0].id, created.json.id);

@@ -35,10 +35,24 @@ function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * The node's mde-config, with settings that can make a connection. A missing config node is
+ * `NoConfig`; a config node whose settings are wrong (a numeric tenant ID in a hand-edited flow,
+ * an http:// URL, no secret stored ...) says what is wrong, keeping that error's code.
+ */
 export function resolveConfig(RED: NodeAPI, type: string, configId: string | undefined): MdeConfigNode {
   const config = configId ? (RED.nodes.getNode(configId) as MdeConfigNode | null) : null;
-  if (!config || typeof (config as Partial<MdeConfigNode>).connection !== 'function') {
-    throw new MdeInputError(translate(RED, `${type}.errors.no-config`), 'NoConfig');
+  if (!config) throw new MdeInputError(translate(RED, `${type}.errors.no-config`), 'NoConfig');
+  const invalid = (reason: string, code = 'InvalidInput', hint?: string) =>
+    new MdeInputError(translate(RED, `${type}.errors.config-invalid`, { reason }), { code, hint });
+  if (typeof (config as Partial<MdeConfigNode>).connection !== 'function') {
+    throw invalid(`the Defender connection (mde-config) did not start; see the Node-RED log.`, 'NoConfig');
+  }
+  try {
+    config.connection();
+  } catch (err) {
+    if (err instanceof MdeError) throw invalid(err.summary, err.code, err.hint);
+    throw invalid(err instanceof Error ? err.message : String(err));
   }
   return config;
 }
@@ -51,7 +65,7 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
   // Surface a missing config node or invalid settings (malformed tenant ID, http:// URL, broken
   // certificate ...) at deploy time, not only on the first message. Builds no network connection.
   try {
-    resolveConfig(RED, options.type, options.configId).connection();
+    resolveConfig(RED, options.type, options.configId);
   } catch (err) {
     status.error(err instanceof MdeError ? err.code : translate(RED, `${options.type}.status.error`));
     node.warn((err as Error).message);

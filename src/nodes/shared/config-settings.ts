@@ -1,7 +1,8 @@
 // Turns the config node's properties + credentials into client ConnectionSettings, validating
 // everything first so a typo is reported in plain words before any request is sent.
-import { CLOUD_NAMES, type CloudName } from '../../client/clouds';
+import { checkAudience, CLOUD_NAMES, type CloudName } from '../../client/clouds';
 import { MdeInputError } from '../../client/errors';
+import { describe } from '../../client/validate';
 import { normalizePem } from '../../client/pem';
 import type { ConnectionSettings } from '../../client/types';
 
@@ -15,6 +16,8 @@ export interface ConfigProperties {
   authorityHost?: string;
   graphBaseUrl?: string;
   caCertificate?: string;
+  /** Advanced: MDE token audience instead of the cloud's default (GCC High / DoD sources disagree). */
+  mdeAudience?: string;
 }
 
 export interface ConfigCredentials {
@@ -35,33 +38,78 @@ export const CREDENTIAL_TYPES = {
 
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
 
+/**
+ * A stored property must be text (or absent: an older flow). A hand-edited or imported flow may
+ * carry a number or an object: say so in plain words, never crash on `.trim()`.
+ */
+const PROPERTY_TEXT: Record<keyof ConfigProperties, string> = {
+  tenantId: 'The tenant ID must be text (a GUID or a verified domain)',
+  clientId: 'The client ID must be text (the application (client) ID GUID)',
+  authMethod: 'The authentication method must be "secret" or "certificate"',
+  cloud: `The cloud must be one of ${CLOUD_NAMES.join(', ')}`,
+  region: 'The region must be text (empty for the global host)',
+  apiBaseUrl: 'The API base URL must be text (an https:// URL)',
+  authorityHost: 'The authority host must be text (an https:// URL)',
+  graphBaseUrl: 'The Graph base URL must be text (an https:// URL)',
+  caCertificate: 'The CA certificate must be PEM text',
+  mdeAudience: 'The MDE token audience must be text (an https URL or an app ID URI)',
+};
+
+function text(props: ConfigProperties, key: keyof ConfigProperties): string {
+  const v = (props as Record<string, unknown>)[key];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new MdeInputError(`${PROPERTY_TEXT[key]}, got ${describe(v)}.`);
+  return v.trim();
+}
+
+function secretText(creds: ConfigCredentials, key: keyof ConfigCredentials, label: string): string | undefined {
+  const v = (creds as Record<string, unknown>)[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new MdeInputError(`The stored ${label} is not text: enter it again in the Defender connection (mde-config).`);
+  return v;
+}
+
 export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCredentials): ConnectionSettings {
-  const tenantId = (props.tenantId ?? '').trim();
-  const clientId = (props.clientId ?? '').trim();
-  const cloud = (props.cloud || 'commercial') as CloudName;
-  if (!CLOUD_NAMES.includes(cloud)) throw new MdeInputError(`Unknown cloud "${props.cloud}".`);
+  if (!props || typeof props !== 'object') throw new MdeInputError('The connection settings are missing.');
+  creds = creds && typeof creds === 'object' ? creds : {};
+  const tenantId = text(props, 'tenantId');
+  const clientId = text(props, 'clientId');
+  const cloud = (text(props, 'cloud') || 'commercial') as CloudName;
+  if (!CLOUD_NAMES.includes(cloud)) throw new MdeInputError(`${PROPERTY_TEXT.cloud}, got ${describe(props.cloud)}.`);
+  const authMethod = text(props, 'authMethod') || 'secret';
+  if (authMethod !== 'secret' && authMethod !== 'certificate') throw new MdeInputError(`${PROPERTY_TEXT.authMethod}, got ${describe(props.authMethod)}.`);
+  const region = text(props, 'region');
+  const custom = { apiBaseUrl: text(props, 'apiBaseUrl'), authorityHost: text(props, 'authorityHost'), graphBaseUrl: text(props, 'graphBaseUrl') };
+  const caCertificate = text(props, 'caCertificate');
+  const mdeAudience = text(props, 'mdeAudience');
+  const privateKeyPem = secretText(creds, 'privateKeyPem', 'private key');
+  const certificatePem = secretText(creds, 'certificatePem', 'certificate');
+  const thumbprint = secretText(creds, 'thumbprint', 'thumbprint');
+  const passphrase = secretText(creds, 'privateKeyPassphrase', 'key passphrase');
+  const clientSecret = secretText(creds, 'clientSecret', 'client secret');
   const settings: ConnectionSettings = {
     tenantId,
     clientId,
     cloud: {
       cloud,
-      region: cloud === 'commercial' ? props.region ?? '' : undefined,
-      apiBaseUrl: cloud === 'custom' ? props.apiBaseUrl : undefined,
-      authorityHost: cloud === 'custom' ? props.authorityHost : undefined,
-      graphBaseUrl: cloud === 'custom' ? props.graphBaseUrl : undefined,
+      region: cloud === 'commercial' ? region : undefined,
+      apiBaseUrl: cloud === 'custom' ? custom.apiBaseUrl : undefined,
+      authorityHost: cloud === 'custom' ? custom.authorityHost : undefined,
+      graphBaseUrl: cloud === 'custom' ? custom.graphBaseUrl : undefined,
+      mdeAudience: mdeAudience ? checkedAudience(mdeAudience) : undefined,
     },
-    caCertificatePem: cloud === 'custom' ? normalizePem(props.caCertificate, 'CERTIFICATE') || undefined : undefined,
+    caCertificatePem: cloud === 'custom' ? normalizePem(caCertificate, 'CERTIFICATE') || undefined : undefined,
     credential:
-      props.authMethod === 'certificate'
+      authMethod === 'certificate'
         ? {
             kind: 'certificate',
-            privateKeyPem: normalizePem(creds.privateKeyPem, 'PRIVATE KEY'),
-            certificatePem: normalizePem(creds.certificatePem, 'CERTIFICATE') || undefined,
-            thumbprint: creds.thumbprint?.trim() || undefined,
-            passphrase: creds.privateKeyPassphrase || undefined,
-            sendX5c: Boolean(creds.certificatePem),
+            privateKeyPem: normalizePem(privateKeyPem, 'PRIVATE KEY'),
+            certificatePem: normalizePem(certificatePem, 'CERTIFICATE') || undefined,
+            thumbprint: thumbprint?.trim() || undefined,
+            passphrase: passphrase || undefined,
+            sendX5c: Boolean(certificatePem),
           }
-        : { kind: 'secret', clientSecret: creds.clientSecret ?? '' },
+        : { kind: 'secret', clientSecret: clientSecret ?? '' },
   };
   if (settings.credential.kind === 'secret' && !settings.credential.clientSecret) {
     throw new MdeInputError('No client secret is stored for this connection: paste the secret value in the Defender connection (mde-config).');
@@ -70,6 +118,14 @@ export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCr
     throw new MdeInputError('No certificate private key is stored for this connection: load the PEM private key in the Defender connection (mde-config).');
   }
   return settings;
+}
+
+function checkedAudience(value: string): string {
+  try {
+    return checkAudience(value);
+  } catch (err) {
+    throw new MdeInputError((err as Error).message, { hint: 'leave the audience empty to use the cloud\'s default.' });
+  }
 }
 
 /** Every secret value of a credentials object, to scrub from anything we send back or log. */

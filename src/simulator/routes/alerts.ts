@@ -6,7 +6,10 @@ import { ALERT_READ, ALERT_WRITE, MACHINE_READ, findMachine, missing, notFound, 
 
 export const ALERT_SPEC: EntitySetSpec = {
   typeName: 'microsoft.windowsDefenderATP.api.PublicAlertV2Entity',
-  filterable: ['alertCreationTime', 'lastUpdateTime', 'incidentId', 'investigationId', 'id', 'assignedTo', 'detectionSource', 'lastEventTime', 'status', 'severity', 'category', 'machineId', 'computerDnsName', 'title', 'classification', 'determination', 'firstEventTime', 'resolvedTime'],
+  // Learn, get-alerts.md: "$filter on: alertCreationTime, lastUpdateTime, incidentId, InvestigationId, id,
+  // assignedTo, detectionSource, lastEventTime, status, severity and category". Not machineId: a
+  // device's alerts come from /machines/{id}/alerts.
+  filterable: ['alertCreationTime', 'lastUpdateTime', 'incidentId', 'investigationId', 'id', 'assignedTo', 'detectionSource', 'lastEventTime', 'status', 'severity', 'category'],
   dateProps: ['alertCreationTime', 'lastUpdateTime', 'lastEventTime', 'firstEventTime', 'resolvedTime'],
 };
 

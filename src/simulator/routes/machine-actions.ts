@@ -9,7 +9,8 @@ import { MACHINE_READ, findMachine, missing, notFound, odataError, readBody, typ
 
 export const ACTION_SPEC: EntitySetSpec = {
   typeName: 'microsoft.windowsDefenderATP.api.MachineAction',
-  filterable: ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc', 'lastUpdateDateTimeUtc', 'scope', 'computerDnsName'],
+  // Learn, get-machineactions-collection.md: "$filter on id, status, machineId, type, requestor, creationDateTimeUtc".
+  filterable: ['id', 'status', 'machineId', 'type', 'requestor', 'creationDateTimeUtc'],
   dateProps: ['creationDateTimeUtc', 'lastUpdateDateTimeUtc', 'cancellationDateTimeUtc'],
 };
 

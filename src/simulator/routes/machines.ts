@@ -7,7 +7,10 @@ import { MACHINE_READ, MACHINE_WRITE, findMachine, missing, notFound, odataError
 
 export const MACHINE_SPEC: EntitySetSpec = {
   typeName: 'microsoft.windowsDefenderATP.api.PublicMachine',
-  filterable: ['computerDnsName', 'id', 'version', 'deviceValue', 'aadDeviceId', 'machineTags', 'lastSeen', 'exposureLevel', 'onboardingStatus', 'lastIpAddress', 'healthStatus', 'osPlatform', 'riskScore', 'rbacGroupId', 'firstSeen', 'lastExternalIpAddress', 'isAadJoined'],
+  // Learn, get-machines.md: "$filter query is supported on: computerDnsName, id, version, deviceValue,
+  // aadDeviceId, machineTags, lastSeen, exposureLevel, onboardingStatus, lastIpAddress, healthStatus,
+  // osPlatform, riskScore and rbacGroupId".
+  filterable: ['computerDnsName', 'id', 'version', 'deviceValue', 'aadDeviceId', 'machineTags', 'lastSeen', 'exposureLevel', 'onboardingStatus', 'lastIpAddress', 'healthStatus', 'osPlatform', 'riskScore', 'rbacGroupId'],
   dateProps: ['lastSeen', 'firstSeen'],
 };
 

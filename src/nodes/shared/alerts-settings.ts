@@ -1,0 +1,102 @@
+// The mde-alerts node's dialog properties, checked once at deploy: an unknown mode, output mode,
+// time field or related entity (an imported or hand-edited flow) is refused, never replaced by a
+// default. Only a property that is absent (an older flow) takes its default.
+import { ALERT_FILTER_KEYS, parseAlertFilterValue, type AlertFilterKey, type AlertQueryPart } from '../../client/alert-query';
+import { ALERT_RELATED_KINDS, type AlertRelatedKind } from '../../client/alerts';
+import { MdeInputError } from '../../client/errors';
+import { describe } from '../../client/validate';
+import type { TypedValue } from './node-types';
+
+export interface MdeAlertsProperties {
+  mode?: unknown;
+  alertId?: unknown;
+  alertIdType?: unknown;
+  related?: unknown;
+  since?: unknown;
+  sinceType?: unknown;
+  outputMode?: unknown;
+  [key: string]: unknown;
+}
+
+export interface AlertsSettings {
+  mode: 'list' | 'get';
+  split: boolean;
+  related: AlertRelatedKind[];
+  alertId: TypedValue;
+  /** `since` when it is read per message (msg, flow, global, env); absent when typed as text. */
+  sinceInput?: TypedValue;
+  /** Dialog filters, checked. A text `since` is kept as text: a duration counts from each message. */
+  filters: AlertQueryPart;
+  sinceText?: string;
+  expandEvidence: boolean;
+}
+
+const ALERT_ID_TYPES = ['msg', 'flow', 'global', 'str', 'env', 'jsonata'];
+const SINCE_TYPES = ['str', 'msg', 'flow', 'global', 'env'];
+/** Dialog filter properties (everything msg.filter may override except the per-message `until`). */
+const DIALOG_FILTER_KEYS = ALERT_FILTER_KEYS.filter((k) => k !== 'until' && k !== 'since');
+
+export function settingName(key: string): string {
+  return `the node setting "${key}"`;
+}
+
+function invalid(key: string, got: unknown, allowed: string): MdeInputError {
+  return new MdeInputError(`${settingName(key)} must be ${allowed}, got ${describe(got)}.`, {
+    code: 'InvalidSetting',
+    hint: 'open the node, choose a value in the dialog and deploy again (an imported or hand-edited flow may carry a value the dialog does not offer).',
+  });
+}
+
+function choice<T extends string>(def: MdeAlertsProperties, key: string, allowed: readonly T[], absent: T): T {
+  const v = def[key];
+  if (v === undefined) return absent;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  throw invalid(key, v, `one of ${allowed.map((a) => (a === '' ? "'' (none)" : a)).join(', ')}`);
+}
+
+function typed(def: MdeAlertsProperties, valueKey: string, typeKey: string, types: readonly string[], absent: TypedValue): TypedValue {
+  const type = choice(def, typeKey, types, absent.type);
+  const value = def[valueKey] === undefined ? absent.value : def[valueKey];
+  if (typeof value !== 'string') throw invalid(valueKey, value, 'text (a property name, or the value itself when typed as text)');
+  return { value, type };
+}
+
+function setting(key: AlertFilterKey, value: unknown, now: number): unknown {
+  try {
+    return parseAlertFilterValue(key, value, settingName(key), now);
+  } catch (err) {
+    if (err instanceof MdeInputError) throw new MdeInputError(err.summary, { code: 'InvalidSetting', hint: err.hint });
+    throw err;
+  }
+}
+
+/** Throws MdeInputError (code InvalidSetting) naming the first bad property. */
+export function checkAlertsSettings(def: MdeAlertsProperties, now = Date.now()): AlertsSettings {
+  const mode = choice(def, 'mode', ['list', 'get'] as const, 'list');
+  const outputMode = choice(def, 'outputMode', ['array', 'split'] as const, 'array');
+  const relatedChoice = choice(def, 'related', ['', ...ALERT_RELATED_KINDS, 'all'] as const, '');
+  const related: AlertRelatedKind[] = relatedChoice === 'all' ? [...ALERT_RELATED_KINDS] : relatedChoice ? [relatedChoice] : [];
+  const alertId = typed(def, 'alertId', 'alertIdType', ALERT_ID_TYPES, { value: 'alertId', type: 'msg' });
+  const since = typed(def, 'since', 'sinceType', SINCE_TYPES, { value: '', type: 'str' });
+  const filters: AlertQueryPart = {};
+  for (const key of DIALOG_FILTER_KEYS) {
+    if (def[key] !== undefined) (filters as Record<string, unknown>)[key] = setting(key, def[key], now);
+  }
+  let sinceText: string | undefined;
+  if (since.type === 'str' && since.value.trim() !== '') {
+    // Checked now so a typo shows at deploy; parsed again per message (a duration counts from then).
+    setting('since', since.value, now);
+    sinceText = since.value;
+  }
+  const expandEvidence = filters.expandEvidence ?? false;
+  return {
+    mode,
+    split: outputMode === 'split',
+    related,
+    alertId,
+    sinceInput: since.type === 'str' ? undefined : since,
+    filters,
+    sinceText,
+    expandEvidence,
+  };
+}
