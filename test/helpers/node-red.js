@@ -19,6 +19,8 @@ const nodes = {
   alerts: require(path.join(dist, 'mde-alerts.js')),
   hunting: require(path.join(dist, 'mde-hunting.js')),
   isolate: require(path.join(dist, 'mde-isolate.js')),
+  alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
+  incidents: require(path.join(dist, 'mde-incidents.js')),
 };
 const allNodes = Object.values(nodes);
 
