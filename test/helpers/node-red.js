@@ -24,6 +24,11 @@ const nodes = {
 };
 const allNodes = Object.values(nodes);
 
+/** Core nodes of the Node-RED under test (inject, function, switch, debug ...), for playbook tests. */
+function coreNode(file) {
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(redPath)] }));
+}
+
 function nodeRedVersion() {
   return require(path.join(path.dirname(redPath), '..', 'package.json')).version;
 }
@@ -35,4 +40,4 @@ function useFreshStateDir() {
   return dir;
 }
 
-module.exports = { helper, nodes, allNodes, nodeRedVersion, useFreshStateDir, userDir, which };
+module.exports = { helper, nodes, allNodes, coreNode, nodeRedVersion, useFreshStateDir, userDir, which };
