@@ -168,4 +168,24 @@ describe('mde-alert-update node', () => {
     assert.equal(graphCalls(sim, (r) => r.status === 429).length, 0);
     assert.ok(sim.state.alerts.slice(0, 15).every((a) => a.assignedTo === 'bulk@contoso-sim.onmicrosoft.com'));
   });
+
+  it('Test connection lists the SecurityAlert.* and SecurityIncident.* roles next to these nodes', async () => {
+    sim = await simulator({ alerts: 5 });
+    useFreshStateDir();
+    await helper.load([nodes.config], [tab]);
+    const cfg = configNode(sim, { clientId: APPS.readOnly.clientId });
+    const res = await helper
+      .request()
+      .post('/mde-config/test-connection')
+      .send({ tenantId: cfg.tenantId, clientId: cfg.clientId, authMethod: 'secret', cloud: 'custom', apiBaseUrl: sim.url, authorityHost: sim.url, graphBaseUrl: sim.url, caCertificate: sim.caPem, clientSecret: APPS.readOnly.secret })
+      .expect(200);
+    assert.equal(res.body.ok, true, JSON.stringify(res.body));
+    const byLabel = Object.fromEntries(res.body.nodes.map((n) => [n.label, n]));
+    assert.deepEqual(byLabel['List / get incidents'], { type: 'mde-incidents', label: 'List / get incidents', audience: 'graph', needs: ['SecurityIncident.Read.All|SecurityIncident.ReadWrite.All'], missing: [], ok: true });
+    assert.deepEqual(byLabel['Update / comment alert (Graph)'].missing, ['SecurityAlert.ReadWrite.All']);
+    assert.deepEqual(byLabel['Update / comment incident'].missing, ['SecurityIncident.ReadWrite.All']);
+    assert.deepEqual(byLabel['Update / comment alert (MDE API)'].missing, ['Alert.ReadWrite.All']);
+    assert.equal(byLabel['List alerts (Graph)'].ok, true);
+    assert.equal(byLabel['Alert trigger (incidents)'].ok, true);
+  });
 });
