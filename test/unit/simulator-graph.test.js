@@ -353,6 +353,8 @@ describe('alerts over time and the control API', () => {
       assert.equal(seen.json.lastUpdateDateTime, seen.json.createdDateTime);
       const times = sim.state.alerts.map((a) => a.alertCreationTime);
       assert.deepEqual(times, [...times].sort(), 'inserted in creation order, not at the end');
+      const incidents = (await request(sim, 'GET', '/v1.0/security/incidents', { token })).json.value.map((i) => i.createdDateTime);
+      assert.deepEqual(incidents, [...incidents].sort().reverse(), 'its incident is listed by creation time, not first');
       const explicit = await request(sim, 'POST', '/_simulator/alerts', { json: { createdDateTime: '2026-01-02T03:04:05Z', lastUpdateDateTime: '2026-01-02T03:05:00.1234567Z' } });
       assert.equal(explicit.json.alertCreationTime, '2026-01-02T03:04:05.0000000Z');
       assert.equal(explicit.json.lastUpdateTime, '2026-01-02T03:05:00.1234567Z');

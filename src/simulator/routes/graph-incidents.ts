@@ -49,8 +49,9 @@ function view(gc: GraphCtx, i: SimIncident, expand: string[]): Record<string, un
   return graphIncidentView(i, alerts);
 }
 
-function newestFirst<T>(rows: readonly T[]): T[] {
-  return [...rows].reverse();
+/** Most recent first (the list page: "displayed at the top of the list"); ties keep their creation order. */
+function newestFirst(rows: readonly SimIncident[]): SimIncident[] {
+  return [...rows].reverse().sort((a, b) => (a.createdDateTime < b.createdDateTime ? 1 : a.createdDateTime > b.createdDateTime ? -1 : 0));
 }
 
 function update(gc: GraphCtx, i: SimIncident, body: Record<string, unknown>): ReturnType<typeof badRequest> | undefined {
