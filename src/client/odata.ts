@@ -154,7 +154,8 @@ export function machineId(v: unknown): string {
 const ALERT_ID_RE = /^(?:da|ar|ed|fa|dl|pa|ra|sa|ta|wc)?[A-Za-z0-9_\-]{6,128}$/;
 /** Alert id (da637…_-88, ar…, da<guid>_1 ...): lenient, but no quotes, spaces or slashes. */
 export function alertId(v: unknown): string {
-  if (typeof v !== 'string' || !ALERT_ID_RE.test(v.trim())) {
+  if (typeof v !== 'string') throw new MdeInputError(`The alert ID must be text such as da637308392288907382_-880718168, got ${describe(v)}.`);
+  if (!ALERT_ID_RE.test(v.trim())) {
     throw new MdeInputError(`Alert ID ${describe(v)} is not valid: it should look like da637308392288907382_-880718168.`);
   }
   return v.trim();

@@ -19,11 +19,18 @@ const nodes = {
   alerts: require(path.join(dist, 'mde-alerts.js')),
   hunting: require(path.join(dist, 'mde-hunting.js')),
   isolate: require(path.join(dist, 'mde-isolate.js')),
+  alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
+  incidents: require(path.join(dist, 'mde-incidents.js')),
 };
 const allNodes = Object.values(nodes);
 
+/** Core nodes of the Node-RED under test (inject, function, switch, debug ...), for playbook tests. */
+function coreNode(file) {
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(redPath)] }));
+}
+
 /** Node-RED's own `http proxy` config node, from the runtime under test. */
-const httpProxyNode = require(require.resolve('@node-red/nodes/core/network/06-httpproxy.js', { paths: [path.dirname(redPath)] }));
+const httpProxyNode = coreNode('network/06-httpproxy.js');
 
 function nodeRedVersion() {
   return require(path.join(path.dirname(redPath), '..', 'package.json')).version;
@@ -36,4 +43,4 @@ function useFreshStateDir() {
   return dir;
 }
 
-module.exports = { helper, nodes, allNodes, httpProxyNode, nodeRedVersion, useFreshStateDir, userDir, which };
+module.exports = { helper, nodes, allNodes, coreNode, httpProxyNode, nodeRedVersion, useFreshStateDir, userDir, which };
