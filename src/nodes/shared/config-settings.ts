@@ -15,6 +15,8 @@ export interface ConfigProperties {
   authorityHost?: string;
   graphBaseUrl?: string;
   caCertificate?: string;
+  /** Seconds; the editor stores what the number field holds (a string), older flows have none. */
+  requestTimeout?: unknown;
 }
 
 export interface ConfigCredentials {
@@ -35,6 +37,29 @@ export const CREDENTIAL_TYPES = {
 
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
 
+export const REQUEST_TIMEOUT_RANGE_S = { min: 1, max: 900, default: 30 } as const;
+
+/**
+ * The request timeout in ms, or undefined for the client's default. A number of seconds (or the
+ * text of one, as the editor saves it) in range; anything else is refused, never replaced.
+ */
+export function parseRequestTimeout(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const { min, max } = REQUEST_TIMEOUT_RANGE_S;
+  const allowed = `a number of seconds from ${min} to ${max}`;
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) n = Number(value);
+  else {
+    const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value) : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+    throw new MdeInputError(`The request timeout (requestTimeout) of the Defender connection must be ${allowed}; got ${shown}.`);
+  }
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new MdeInputError(`The request timeout (requestTimeout) of the Defender connection must be ${allowed}; got ${n}.`);
+  }
+  return Math.round(n * 1000);
+}
+
 export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCredentials): ConnectionSettings {
   const tenantId = (props.tenantId ?? '').trim();
   const clientId = (props.clientId ?? '').trim();
@@ -51,6 +76,7 @@ export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCr
       graphBaseUrl: cloud === 'custom' ? props.graphBaseUrl : undefined,
     },
     caCertificatePem: cloud === 'custom' ? normalizePem(props.caCertificate, 'CERTIFICATE') || undefined : undefined,
+    timeoutMs: parseRequestTimeout(props.requestTimeout),
     credential:
       props.authMethod === 'certificate'
         ? {
