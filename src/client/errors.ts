@@ -31,21 +31,19 @@ export interface ErrorSummary {
   message: string;
 }
 
-const SECRET_PATTERNS: RegExp[] = [
+const SECRET_PATTERNS: [RegExp, string][] = [
   // Authorization: Bearer <token> / Basic <credentials>, in any spelling.
-  /\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*/gi,
+  [/\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [redacted]'],
   // JWTs (access tokens, client assertions): three base64url segments, the first one a JSON header.
-  /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g,
+  [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted]'],
   // Form fields and JSON properties that hold credentials.
-  /\b(client_secret|client_assertion|assertion|password|access_token|refresh_token|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
+  [/\b(client_secret|client_assertion|assertion|password|access_token|refresh_token)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi, '$1$2[redacted]'],
 ];
 
 /** Blanks out bearer tokens, JWTs and credential fields of a text (linear, for error messages). */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const re of SECRET_PATTERNS) {
-    out = out.replace(re, (_m: string, a?: string, b?: string) => (typeof b === 'string' ? `${a}${b}[redacted]` : typeof a === 'string' && /^(bearer|basic)$/i.test(a) ? `${a} [redacted]` : '[redacted]'));
-  }
+  for (const [re, replacement] of SECRET_PATTERNS) out = out.replace(re, replacement);
   return out;
 }
 

@@ -88,13 +88,17 @@ export async function runHuntingQuery(http: MdeHttp, query: string, opts: Huntin
   return { ...parsed, api };
 }
 
+function secondsText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
 /** Hunting-specific codes for quota / size / syntax / timeout errors. */
 export function mapHuntingError(e: unknown, timeoutMs?: number): unknown {
   if (!(e instanceof MdeError)) return e;
   const text = `${e.mde?.message ?? ''}`;
   if (e.code === 'Timeout' && e instanceof MdeNetworkError) {
     return new MdeNetworkError(
-      `The hunting query got no answer${timeoutMs !== undefined ? ` within ${Math.round(timeoutMs / 1000)} s` : ' in time'}; it was not sent again, because every run counts against the tenant's hunting CPU quota.`,
+      `The hunting query got no answer${timeoutMs !== undefined ? ` within ${secondsText(timeoutMs)}` : ' in time'}; it was not sent again, because every run counts against the tenant's hunting CPU quota.`,
       {
         code: 'Timeout',
         hint: 'make the query cheaper (filter on Timestamp first, project only the columns you need, take fewer rows); Microsoft stops a query after 200 s. If the network path is slow, raise the request timeout of the connection.',
