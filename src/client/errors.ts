@@ -15,7 +15,56 @@ export interface MdeErrorOptions {
   hint?: string;
   retryAfterMs?: number;
   aadsts?: number;
+  /**
+   * What went wrong underneath. Our own MdeError is kept as it is; anything else (got's
+   * RequestError carries the request options, Authorization header included; msal's errors carry
+   * server answers) is reduced to a plain `{ name, code, message }` with tokens and secrets
+   * blanked out, because Node-RED copies `cause` onto msg.error for Catch nodes.
+   */
   cause?: unknown;
+}
+
+/** What an MdeError keeps of a foreign error: plain data, nothing that can reach a header. */
+export interface ErrorSummary {
+  name: string;
+  code?: string;
+  message: string;
+}
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  // Authorization: Bearer <token> / Basic <credentials>, in any spelling.
+  [/\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 [redacted]'],
+  // JWTs (access tokens, client assertions): three base64url segments, the first one a JSON header.
+  [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted]'],
+  // Form fields and JSON properties that hold credentials.
+  [/\b(client_secret|client_assertion|assertion|password|access_token|refresh_token)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi, '$1$2[redacted]'],
+];
+
+/** Blanks out bearer tokens, JWTs and credential fields of a text (linear, for error messages). */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [re, replacement] of SECRET_PATTERNS) out = out.replace(re, replacement);
+  return out;
+}
+
+const MAX_CAUSE_MESSAGE = 500;
+
+/** `{ name, code, message }` of any thrown value, message redacted and clipped. */
+export function summarizeError(e: unknown): ErrorSummary {
+  const o = (e !== null && typeof e === 'object' ? e : {}) as { name?: unknown; code?: unknown; errorCode?: unknown; message?: unknown };
+  const name = typeof o.name === 'string' && o.name ? o.name : e instanceof Error ? 'Error' : typeof e;
+  const rawCode = typeof o.code === 'string' || typeof o.code === 'number' ? o.code : typeof o.errorCode === 'string' ? o.errorCode : undefined;
+  const rawMessage = typeof o.message === 'string' ? o.message : e !== null && typeof e !== 'object' ? String(e) : '';
+  let message = redactSecrets(rawMessage.replace(/\s+/g, ' ').trim());
+  if (message.length > MAX_CAUSE_MESSAGE) message = `${message.slice(0, MAX_CAUSE_MESSAGE - 3)}...`;
+  const out: ErrorSummary = { name: redactSecrets(name).slice(0, 100), message };
+  if (rawCode !== undefined && String(rawCode) !== '') out.code = redactSecrets(String(rawCode)).slice(0, 100);
+  return out;
+}
+
+/** The cause an MdeError may keep: our own errors as they are, anything else as a summary. */
+function safeCause(cause: unknown): MdeError | ErrorSummary {
+  return cause instanceof MdeError ? cause : summarizeError(cause);
 }
 
 export class MdeError extends Error {
@@ -31,7 +80,7 @@ export class MdeError extends Error {
 
   /** `sentence` is the main message; the hint is appended as " Hint: ...". */
   constructor(sentence: string, opts: MdeErrorOptions) {
-    super(opts.hint ? `${sentence} Hint: ${opts.hint}` : sentence, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    super(opts.hint ? `${sentence} Hint: ${opts.hint}` : sentence, opts.cause !== undefined ? { cause: safeCause(opts.cause) } : undefined);
     this.name = new.target.name;
     this.code = opts.code;
     if (opts.status !== undefined) this.status = opts.status;
@@ -54,7 +103,7 @@ export class MdeError extends Error {
     return this.message;
   }
 
-  /** JSON-safe view (for msg.error / logs); the cause is left out on purpose. */
+  /** JSON-safe view (for msg.mde.error / logs); the cause is left out on purpose. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, message: this.message, code: this.code, status: this.status, mde: this.mde, hint: this.hint, retryAfterMs: this.retryAfterMs, aadsts: this.aadsts };
   }
@@ -174,12 +223,35 @@ export const AADSTS_TABLE: Record<number, AadstsEntry> = {
   },
 };
 
-/** First "AADSTS12345: ..." sentence of an Entra error description, cut before trace lines. */
+const AADSTS_SCAN_CHARS = 1_000;
+const WHITESPACE = /\s/;
+
+/**
+ * First "AADSTS12345: ..." sentence of an Entra error description, cut before trace lines.
+ * One pass over the text, folding whitespace runs as it goes and reading no further than the
+ * end of the line or the first 1,000 characters kept (a lazy match followed by `\s+` used to be
+ * quadratic on a long run of spaces: 50,000 spaces took seconds).
+ */
 export function extractAadstsDescription(text: string | undefined): string | undefined {
   if (!text) return undefined;
-  const m = /(AADSTS\d+:[^\r\n]*?)(?:\s+-\s+(?:Correlation ID|Trace ID|Timestamp):|\r|\n|$)/.exec(text);
-  if (!m) return undefined;
-  let s = m[1]!.trim();
+  const start = text.search(/AADSTS\d+:/);
+  if (start < 0) return undefined;
+  let s = '';
+  let space = false;
+  for (let i = start; i < text.length && s.length < AADSTS_SCAN_CHARS; i++) {
+    const c = text[i]!;
+    if (c === '\n' || c === '\r') break;
+    if (WHITESPACE.test(c)) {
+      space = true;
+      continue;
+    }
+    if (space) s += ' ';
+    space = false;
+    s += c;
+  }
+  const trace = s.search(/ - (?:Correlation ID|Trace ID|Timestamp):/);
+  if (trace >= 0) s = s.slice(0, trace);
+  s = s.trim();
   // Keep it short: the first sentence (Entra descriptions can be long).
   const firstStop = s.search(/\.\s/);
   if (firstStop > 0 && firstStop < 300) s = s.slice(0, firstStop + 1);
@@ -198,7 +270,7 @@ export function aadstsError(n: number, ctx: AadstsContext, opts: { status?: numb
       code: 'TokenServiceUnavailable',
       aadsts: n,
       status: opts.status,
-      hint: 'a transient problem at the sign-in service; msal waits before asking again (up to a minute), then try again.',
+      hint: 'a transient problem at the sign-in service; messages wait for it (as long as the request timeout of the connection allows), so this one waited in vain: try again later.',
       cause: opts.cause,
     });
   }

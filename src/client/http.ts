@@ -1,6 +1,7 @@
 // HTTP to MDE / Graph over got: bearer injection, one token refresh on 401, a governor slot
 // before every attempt, 429 + Retry-After retries (always), 5xx / reset / timeout retries only
-// for idempotent requests, jittered exponential back-off, typed errors.
+// for idempotent requests (and never after a timeout when the request says so), jittered
+// exponential back-off, typed errors that carry no header, token or got object.
 import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,10 +16,11 @@ import {
   MdeRateLimitError,
   missingRoleHint,
   parseRequiredRoles,
+  redactSecrets,
   type MdeErrorBody,
 } from './errors';
 import { governorFor, type GovernorClock, type RateGovernor, type RateSlot } from './governor';
-import { loadGot } from './got';
+import { requestBuffer, type BufferedResponse } from './got';
 import type { GetTokenOptions } from './token-provider';
 
 export const PACKAGE_VERSION: string = (() => {
@@ -41,7 +43,7 @@ export interface MdeHttpOptions {
   tenantId: string;
   tokens: TokenSource;
   agent?: https.Agent;
-  /** Per attempt (default 30 000 ms). */
+  /** Per attempt (default 30 000 ms); a request may set its own (ApiRequest.timeoutMs). */
   timeoutMs?: number;
   userAgent?: string;
   rateLimits?: Partial<RateBudgets> | false;
@@ -68,6 +70,9 @@ const RETRY_NETWORK_CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ECONNA
 /** The request never reached the server: safe to resend even a non-idempotent POST. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
 const RETRY_STATUS = new Set([408, 500, 502, 503, 504]);
+/** The server's own "took too long" answers: treated like our timeout for resendOnTimeout. */
+const TIMEOUT_STATUS = new Set([408, 504]);
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Retry-After: delta-seconds or an HTTP-date → ms (undefined when absent/garbage). */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -230,18 +235,30 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function networkError(e: unknown, ctx: { audience: Audience; method: string; path: string; host: string }): MdeNetworkError {
+function isTimeout(e: unknown): boolean {
+  const err = e as { code?: string; name?: string };
+  return err.code === 'ETIMEDOUT' || err.name === 'TimeoutError';
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function networkError(e: unknown, ctx: { audience: Audience; method: string; path: string; host: string; timeoutMs: number; resent: boolean }): MdeNetworkError {
   const err = e as { code?: string; name?: string; message?: string };
   const api = apiName(ctx.audience);
-  if (err.code === 'ETIMEDOUT' || err.name === 'TimeoutError') {
-    return new MdeNetworkError(`The ${api} API (${ctx.host}) did not answer ${ctx.method} ${ctx.path} in time.`, {
+  if (isTimeout(e)) {
+    return new MdeNetworkError(`The ${api} API (${ctx.host}) did not answer ${ctx.method} ${ctx.path} within ${seconds(ctx.timeoutMs)}${ctx.resent ? '' : '; it was not sent again'}.`, {
       code: 'Timeout',
-      hint: 'the service or the network path is slow; a POST action is not resent automatically — check its state before retrying.',
+      hint: ctx.resent
+        ? 'the service or the network path is slow; raise the request timeout of the connection if it is too short for this call.'
+        : 'the service or the network path is slow; a request that may already have been carried out (a POST action, a hunting query that spends quota) is not resent automatically — check its state before retrying.',
       cause: e,
     });
   }
   const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(`${err.code ?? ''}`);
-  return new MdeNetworkError(`Could not reach the ${api} API (${ctx.host}) for ${ctx.method} ${ctx.path}: ${err.code ?? err.name ?? 'error'}${err.message ? ` ${clip(err.message, 200)}` : ''}.`, {
+  const detail = typeof err.message === 'string' && err.message ? ` ${clip(redactSecrets(err.message), 200)}` : '';
+  return new MdeNetworkError(`Could not reach the ${api} API (${ctx.host}) for ${ctx.method} ${ctx.path}: ${err.code ?? err.name ?? 'error'}${detail}.`, {
     code: 'NetworkError',
     hint: tls
       ? 'the TLS certificate is not trusted: for private endpoints or the simulator, add its CA certificate to the connection.'
@@ -262,13 +279,18 @@ export class MdeHttp {
   private readonly baseDelayMs: number;
 
   constructor(private readonly opts: MdeHttpOptions) {
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.userAgent = opts.userAgent || DEFAULT_USER_AGENT;
     this.retryLimit = Math.max(0, opts.retry?.limit ?? 4);
     this.maxRetryAfterMs = opts.retry?.maxRetryAfterMs ?? 120_000;
     this.baseDelayMs = opts.retry?.baseDelayMs ?? 1_000;
     // every in-flight request listens on it (through AbortSignal.any)
     setMaxListeners(0, this.closeCtl.signal);
+  }
+
+  /** The connection's per-attempt timeout (a request may ask for a longer one). */
+  get requestTimeoutMs(): number {
+    return this.timeoutMs;
   }
 
   baseUrl(audience: Audience): string {
@@ -284,9 +306,20 @@ export class MdeHttp {
   async request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>> {
     if (this.closeCtl.signal.aborted) throw new MdeError('This connection was closed (the flow was redeployed).', { code: 'ConnectionClosed' });
     if (!req.path.startsWith('/') || /(^|\/)\.\.?(\/|$)/.test(req.path)) throw new MdeError(`Bad API path ${JSON.stringify(req.path)}.`, { code: 'InvalidInput' });
-    const signal = req.signal ? AbortSignal.any([req.signal, this.closeCtl.signal]) : this.closeCtl.signal;
-    if (signal !== this.closeCtl.signal) setMaxListeners(0, signal);
-    const got = await loadGot();
+    if (req.timeoutMs !== undefined && !(typeof req.timeoutMs === 'number' && Number.isFinite(req.timeoutMs) && req.timeoutMs >= 1)) {
+      throw new MdeError(`Bad request timeout ${JSON.stringify(req.timeoutMs)}: a number of milliseconds of at least 1.`, { code: 'InvalidInput' });
+    }
+    const link = linkSignals(req.signal, this.closeCtl.signal);
+    try {
+      return await this.send<T>(req, link.signal);
+    } finally {
+      link.unlink();
+    }
+  }
+
+  private async send<T>(req: ApiRequest, signal: AbortSignal): Promise<ApiResponse<T>> {
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const resendOnTimeout = req.resendOnTimeout !== false;
     const url = `${this.baseUrl(req.audience)}${req.path}${buildQuery(req.searchParams)}`;
     const host = new URL(url).host;
     const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'DELETE');
@@ -319,7 +352,7 @@ export class MdeHttp {
         if (waited > 60_000) token = await this.opts.tokens.getToken(req.audience);
       }
       this.stats.requests++;
-      let res: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+      let res: BufferedResponse;
       try {
         const options = {
           method: req.method,
@@ -332,17 +365,18 @@ export class MdeHttp {
           throwHttpErrors: false,
           retry: { limit: 0 },
           followRedirect: false,
-          timeout: { request: this.timeoutMs },
+          timeout: { request: timeoutMs },
           agent: this.opts.agent ? { https: this.opts.agent } : undefined,
           signal,
         };
-        res = req.rawBody ? await readIntoOneBuffer(got.stream(url, options)) : await got(url, { ...options, responseType: 'buffer' });
+        res = await requestBuffer(url, options);
       } catch (e) {
         slot?.counted();
         if (signal.aborted) throw abortedError(signal);
         this.stats.networkErrors++;
         const code = (e as { code?: string }).code ?? '';
-        const retryable = RETRY_NETWORK_CODES.has(code) && (idempotent || NOT_SENT_CODES.has(code));
+        const timedOut = isTimeout(e);
+        const retryable = RETRY_NETWORK_CODES.has(code) && (idempotent || NOT_SENT_CODES.has(code)) && !(timedOut && !resendOnTimeout);
         if (retryable && retries < this.retryLimit) {
           const d = backoffDelay(retries, this.baseDelayMs);
           retries++;
@@ -351,7 +385,7 @@ export class MdeHttp {
           await wait(d, 'backoff');
           continue;
         }
-        throw networkError(e, { ...ectx, host });
+        throw networkError(e, { ...ectx, host, timeoutMs, resent: retryable });
       }
 
       const status = res.statusCode;
@@ -409,14 +443,14 @@ export class MdeHttp {
 
       if (RETRY_STATUS.has(status) || status > 500) {
         if (status >= 500) this.stats.responses5xx++;
-        if (idempotent && RETRY_STATUS.has(status) && retries < this.retryLimit) {
+        if (idempotent && RETRY_STATUS.has(status) && !(TIMEOUT_STATUS.has(status) && !resendOnTimeout) && retries < this.retryLimit) {
           const d = retryAfter !== undefined && retryAfter <= this.maxRetryAfterMs ? retryAfter : backoffDelay(retries, this.baseDelayMs);
           retries++;
           this.stats.retries++;
           await wait(d, retryAfter !== undefined ? 'retry-after' : 'backoff');
           continue;
         }
-        throw mapHttpError(status, errBody, { ...ectx, retryAfterMs: retryAfter, notReplayed: !idempotent });
+        throw mapHttpError(status, errBody, { ...ectx, retryAfterMs: retryAfter, notReplayed: !idempotent || (TIMEOUT_STATUS.has(status) && !resendOnTimeout) });
       }
       throw mapHttpError(status, errBody, { ...ectx, retryAfterMs: retryAfter });
     }
@@ -429,38 +463,26 @@ export class MdeHttp {
 }
 
 /**
- * Large bodies (100,000-row hunting results, tens of MB): read the stream into one buffer sized
- * from Content-Length instead of keeping every chunk and concatenating them, which holds the
- * body twice at its peak. Falls back to concatenation when the length is unknown or the body
- * was compressed (the length is then that of the compressed bytes).
+ * A signal that aborts when either source does, with a way to drop the listeners again: the
+ * connection's signal lives as long as the flow, so every request must leave it as it found it
+ * (AbortSignal.any keeps its composite signals registered on the source until they are collected).
  */
-function readIntoOneBuffer(stream: NodeJS.ReadableStream & { on(event: 'response', listener: (r: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => void): unknown }): Promise<{ statusCode: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let response: { statusCode: number; headers: Record<string, string | string[] | undefined> } | undefined;
-    let buffer: Buffer | undefined;
-    let offset = 0;
-    const chunks: Buffer[] = [];
-    stream.on('response', (r) => {
-      response = r;
-      const length = Number(r.headers['content-length']);
-      if (Number.isSafeInteger(length) && length > 0 && !r.headers['content-encoding']) buffer = Buffer.allocUnsafe(length);
-    });
-    stream.on('data', (chunk: Buffer) => {
-      if (buffer && offset + chunk.length <= buffer.length) {
-        chunk.copy(buffer, offset);
-        offset += chunk.length;
-        return;
-      }
-      if (buffer) {
-        chunks.push(buffer.subarray(0, offset));
-        buffer = undefined;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('end', () => {
-      if (!response) return reject(new Error('no response'));
-      resolve({ statusCode: response.statusCode, headers: response.headers, body: buffer ? buffer.subarray(0, offset) : Buffer.concat(chunks) });
-    });
-    stream.on('error', reject);
-  });
+function linkSignals(request: AbortSignal | undefined, connection: AbortSignal): { signal: AbortSignal; unlink(): void } {
+  if (!request) return { signal: connection, unlink: () => undefined };
+  const ctl = new AbortController();
+  const fromRequest = () => ctl.abort(request.reason);
+  const fromConnection = () => ctl.abort(connection.reason);
+  if (request.aborted) fromRequest();
+  else if (connection.aborted) fromConnection();
+  else {
+    request.addEventListener('abort', fromRequest, { once: true });
+    connection.addEventListener('abort', fromConnection, { once: true });
+  }
+  return {
+    signal: ctl.signal,
+    unlink: () => {
+      request.removeEventListener('abort', fromRequest);
+      connection.removeEventListener('abort', fromConnection);
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // from the raw Buffer (one JSON.parse per row, yielding to the event loop every few ms).
 import type { MdeHttp } from './http';
 import type { HuntingColumn, HuntingResult } from './types';
-import { MdeApiError, MdeError, MdeInputError, MdeRateLimitError } from './errors';
+import { MdeApiError, MdeError, MdeInputError, MdeNetworkError, MdeRateLimitError } from './errors';
 
 export interface HuntingOptions {
   api?: 'graph' | 'mde';
@@ -15,9 +15,22 @@ export interface HuntingOptions {
   onWait?: Parameters<MdeHttp['request']>[0]['onWait'];
   /** Max work per event-loop turn while parsing (default 5 ms). */
   sliceMs?: number;
+  /** How long to wait for the answer (default: the connection's timeout, at least 210 s). */
+  timeoutMs?: number;
 }
 
 export const MAX_QUERY_LENGTH = 100_000;
+
+/**
+ * Microsoft stops a hunting query after 200 s of execution; waiting a little longer lets the
+ * service's own answer (rows or its timeout error) arrive instead of ours.
+ */
+export const HUNTING_TIMEOUT_MS = 210_000;
+
+/** The hunting timeout for a connection: its request timeout, but never less than HUNTING_TIMEOUT_MS. */
+export function huntingTimeoutMs(http: Pick<MdeHttp, 'requestTimeoutMs'>, requested?: number): number {
+  return requested ?? Math.max(HUNTING_TIMEOUT_MS, http.requestTimeoutMs);
+}
 
 export function checkHuntingQuery(query: unknown): string {
   if (typeof query !== 'string' || !query.trim()) throw new MdeInputError('The hunting query is empty.');
@@ -35,6 +48,10 @@ export async function runHuntingQuery(http: MdeHttp, query: string, opts: Huntin
     if (api !== 'graph') throw new MdeInputError('A timespan can only be sent to the Graph hunting API; add a Timestamp filter to the query instead.');
     if (typeof opts.timespan !== 'string' || !/^[0-9A-Za-z:.+\-/]{2,64}$/.test(opts.timespan)) throw new MdeInputError('The timespan must be an ISO 8601 duration such as P7D.');
   }
+  const timeoutMs = huntingTimeoutMs(http, opts.timeoutMs);
+  // Every run spends the tenant's hunting CPU quota, and a query that timed out once will most
+  // likely time out again: never resent after a timeout (429 + Retry-After still is).
+  const timing = { timeoutMs, resendOnTimeout: false };
   let res;
   try {
     res = await http.request<Buffer>(
@@ -49,6 +66,7 @@ export async function runHuntingQuery(http: MdeHttp, query: string, opts: Huntin
             rawBody: true,
             signal: opts.signal,
             onWait: opts.onWait,
+            ...timing,
           }
         : {
             audience: 'mde',
@@ -60,19 +78,43 @@ export async function runHuntingQuery(http: MdeHttp, query: string, opts: Huntin
             rawBody: true,
             signal: opts.signal,
             onWait: opts.onWait,
+            ...timing,
           },
     );
   } catch (e) {
-    throw mapHuntingError(e);
+    throw mapHuntingError(e, timeoutMs);
   }
   const parsed = await parseHuntingBody(res.body, { convertDates: opts.convertDates, sliceMs: opts.sliceMs });
   return { ...parsed, api };
 }
 
-/** Hunting-specific codes for quota / size / syntax errors. */
-export function mapHuntingError(e: unknown): unknown {
+function secondsText(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Hunting-specific codes for quota / size / syntax / timeout errors. */
+export function mapHuntingError(e: unknown, timeoutMs?: number): unknown {
   if (!(e instanceof MdeError)) return e;
   const text = `${e.mde?.message ?? ''}`;
+  if (e.code === 'Timeout' && e instanceof MdeNetworkError) {
+    return new MdeNetworkError(
+      `The hunting query got no answer${timeoutMs !== undefined ? ` within ${secondsText(timeoutMs)}` : ' in time'}; it was not sent again, because every run counts against the tenant's hunting CPU quota.`,
+      {
+        code: 'Timeout',
+        hint: 'make the query cheaper (filter on Timestamp first, project only the columns you need, take fewer rows); Microsoft stops a query after 200 s. If the network path is slow, raise the request timeout of the connection.',
+        cause: e,
+      },
+    );
+  }
+  if (e.status === 408 || e.status === 504) {
+    return new MdeApiError(`The hunting service gave up on the query (${e.status} ${e.code})${text ? `: ${text.replace(/\.$/, '')}` : ''}; it was not sent again, because every run counts against the tenant's hunting CPU quota.`, {
+      code: e.code,
+      status: e.status,
+      mde: e.mde,
+      hint: 'make the query cheaper (filter on Timestamp first, project only the columns you need, take fewer rows) or try again later.',
+      cause: e,
+    });
+  }
   if (e.status === 429) {
     const cpu = /cpu|resource/i.test(text);
     return new MdeRateLimitError(

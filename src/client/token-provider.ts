@@ -1,6 +1,7 @@
 // App-only tokens from Entra ID via msal-node: one ConfidentialClientApplication per provider
 // (created lazily), a single flight per (tenant, client, audience), our own "refresh 5 min before
-// expiry" rule on top of msal's cache, and msal errors mapped to MdeAuthError with hints.
+// expiry" rule on top of msal's cache, a transient token-endpoint failure waited out within the
+// request timeout, and msal errors mapped to MdeAuthError with hints.
 import * as crypto from 'node:crypto';
 import type * as https from 'node:https';
 import type { AuthError, ConfidentialClientApplication, Configuration, AuthenticationResult } from '@azure/msal-node';
@@ -10,10 +11,14 @@ import type { Audience, ClientCredential, ConnectionSettings, TokenInfo } from '
 import { AADSTS_TABLE, MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from './errors';
 import { audienceOf, decodeJwt, rolesOf } from './jwt';
 import { createNetworkClient } from './network-client';
+import { sleep } from './http';
 import { assertClientId, assertTenantId } from './validate';
 
 export interface TokenProviderOptions {
-  /** Per token request, default settings.timeoutMs or 30 000 ms. */
+  /**
+   * Per token request, and the most a caller waits for a token while the token endpoint is
+   * briefly unavailable; default settings.timeoutMs or 30 000 ms.
+   */
   timeoutMs?: number;
   /** msal log lines (never PII) and our own decisions. */
   debug?: (message: string) => void;
@@ -125,7 +130,7 @@ export function mapTokenError(e: unknown, ctx: AadstsContext): MdeError {
     }
     if (Number.isFinite(n) && n > 0) {
       // msal's throttle cache re-throws a recent 429/5xx with errorCode = the AADSTS numbers and no status.
-      const throttleCached = /^\d+(,\s*\d+)*$/.test(e.errorCode) && se.status === undefined && !AADSTS_TABLE[n];
+      const throttleCached = /^\d+([,\s]+\d+)*$/.test(e.errorCode) && se.status === undefined && !AADSTS_TABLE[n];
       return aadstsError(n, ctx, { status: throttleCached ? 503 : se.status, description: extractAadstsDescription(text), cause: e });
     }
     const host = ctx.authorityHost ?? 'Entra ID';
@@ -155,6 +160,23 @@ export function mapTokenError(e: unknown, ctx: AadstsContext): MdeError {
   return new MdeAuthError(`Could not get a token from Entra ID: ${msg.split(/\r?\n/)[0]}`, { code: 'TokenError', cause: e });
 }
 
+/** Token errors that a short wait may cure (the endpoint's 429 / 5xx, or msal's cached copy of one). */
+const TRANSIENT_TOKEN_CODES = new Set(['TokenServiceUnavailable', 'TokenThrottled']);
+const THROTTLE_MARGIN_MS = 100;
+
+/** The transient error, once the request timeout has been spent waiting for the endpoint. */
+function stillUnavailable(e: MdeAuthError, attempts: number, waitedMs: number): MdeAuthError {
+  const waited = waitedMs >= 1000 ? ` for ${Math.round(waitedMs / 1000)} s` : '';
+  return new MdeAuthError(`${e.summary} Asked ${attempts} time${attempts > 1 ? 's' : ''}${waited}; the request timeout of the connection does not leave room to wait any longer.`, {
+    code: e.code,
+    status: e.status,
+    aadsts: e.aadsts,
+    retryAfterMs: e.retryAfterMs,
+    hint: 'the sign-in service is having a problem (see status.azure.com); messages wait for it up to the request timeout of the connection, raise it to ride out longer outages.',
+    cause: e,
+  });
+}
+
 export class TokenProvider {
   readonly tenantId: string;
   readonly clientId: string;
@@ -167,6 +189,9 @@ export class TokenProvider {
   private readonly last = new Map<Audience, TokenInfo>();
   private posts = 0;
   private closed = false;
+  private readonly closeCtl = new AbortController();
+  /** Until when (epoch ms) msal's throttle cache refuses to ask the token endpoint again. */
+  private throttledUntil = 0;
 
   constructor(
     settings: ConnectionSettings,
@@ -217,7 +242,12 @@ export class TokenProvider {
     this.cca = new ConfidentialClientApplication({
       auth,
       system: {
-        networkClient: createNetworkClient({ timeoutMs: this.timeoutMs, agent: this.agent, onPost: () => this.posts++ }),
+        networkClient: createNetworkClient({
+          timeoutMs: this.timeoutMs,
+          agent: this.agent,
+          onPost: () => this.posts++,
+          onThrottled: (until) => (this.throttledUntil = until),
+        }),
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: debug ? LogLevel.Info : LogLevel.Error,
@@ -257,7 +287,9 @@ export class TokenProvider {
       if (!opts.forceRefresh || !opts.staleToken || r.accessToken !== opts.staleToken) return r;
       return this.getToken(audience, opts);
     }
-    p = this.acquire(audience, resource, skipCache).finally(() => this.inflight.delete(key));
+    // With a current token to fall back on, an early refresh fails fast instead of waiting.
+    const waitForEndpoint = !!opts.forceRefresh || !this.canFallBack(cached);
+    p = this.acquire(audience, resource, skipCache, waitForEndpoint).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return this.withFallback(p, cached, opts);
   }
@@ -266,11 +298,15 @@ export class TokenProvider {
    * An early refresh (within the margin) that fails still lets the current token be used while
    * it has more than a minute left — never an expired one, and never after a 401 (forceRefresh).
    */
+  private canFallBack(cached: TokenInfo | undefined): cached is TokenInfo {
+    return !!cached && cached.expiresOn.getTime() - this.now() > 60_000;
+  }
+
   private async withFallback(p: Promise<TokenInfo>, cached: TokenInfo | undefined, opts: GetTokenOptions): Promise<TokenInfo> {
     try {
       return await p;
     } catch (e) {
-      if (!opts.forceRefresh && cached && cached.expiresOn.getTime() - this.now() > 60_000 && !(e instanceof MdeInputError)) {
+      if (!opts.forceRefresh && this.canFallBack(cached) && !(e instanceof MdeInputError)) {
         this.opts.debug?.(`early token refresh failed (${(e as Error).message}); using the current token until it is closer to expiry`);
         return { ...cached, fromCache: true };
       }
@@ -278,7 +314,34 @@ export class TokenProvider {
     }
   }
 
-  private async acquire(audience: Audience, resource: string, skipCache: boolean): Promise<TokenInfo> {
+  /**
+   * One flight: after a 429 / 5xx from the token endpoint msal refuses to ask again until the
+   * Retry-After has passed (it re-throws the cached error meanwhile), so a blip would fail every
+   * message of that window. Wait it out instead, as long as the request timeout allows; every
+   * caller of this flight shares the wait and the outcome.
+   */
+  private async acquire(audience: Audience, resource: string, skipCache: boolean, waitForEndpoint: boolean): Promise<TokenInfo> {
+    const started = Date.now();
+    const deadline = started + this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.acquireOnce(audience, resource, skipCache);
+      } catch (e) {
+        if (!waitForEndpoint || !(e instanceof MdeAuthError) || !TRANSIENT_TOKEN_CODES.has(e.code) || this.closed) throw e;
+        // A little past msal's throttle time: it compares with `<`, and both clocks round.
+        const waitMs = Math.max(this.throttledUntil - Date.now(), 0) + THROTTLE_MARGIN_MS;
+        if (Date.now() + waitMs > deadline) throw stillUnavailable(e, attempt, Date.now() - started);
+        this.opts.debug?.(`token endpoint unavailable (${e.code}); asking again in ${waitMs} ms (attempt ${attempt + 1})`);
+        try {
+          await sleep(waitMs, this.closeCtl.signal);
+        } catch {
+          throw new MdeInputError('This connection was closed (the flow was redeployed).', { code: 'ConnectionClosed' });
+        }
+      }
+    }
+  }
+
+  private async acquireOnce(audience: Audience, resource: string, skipCache: boolean): Promise<TokenInfo> {
     const scopes = [scopeFor(resource)];
     try {
       const cca = this.client();
@@ -324,6 +387,7 @@ export class TokenProvider {
 
   close(): void {
     this.closed = true;
+    this.closeCtl.abort();
     this.last.clear();
     this.inflight.clear();
     this.cca = undefined;

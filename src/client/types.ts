@@ -50,7 +50,10 @@ export interface ConnectionSettings {
   cloud: CloudSettings;
   /** Extra PEM CA(s) to trust (custom cloud: private endpoints, the bundled simulator). */
   caCertificatePem?: string;
-  /** Per HTTP attempt, default 30 000 ms. */
+  /**
+   * Per HTTP attempt and the most a message waits for a token, default 30 000 ms. Hunting
+   * queries get at least 210 000 ms (Microsoft lets a query run 200 s).
+   */
   timeoutMs?: number;
   /** HTTP(S) proxy for token requests and API calls; absent: direct connections. */
   proxy?: ProxySettings;
@@ -96,6 +99,13 @@ export interface ApiRequest {
   signal?: AbortSignal;
   /** Return the raw body (Buffer) instead of parsed JSON: used for 100k-row hunting results. */
   rawBody?: boolean;
+  /** Per attempt, instead of the connection's timeout (hunting: a query may run 200 s). */
+  timeoutMs?: number;
+  /**
+   * false: never send again after a timeout (ours, 408 or 504), even when idempotent — for calls
+   * whose every run costs (hunting spends the tenant's CPU quota). 429 + Retry-After still retries.
+   */
+  resendOnTimeout?: boolean;
 }
 
 export interface ApiResponse<T = unknown> {

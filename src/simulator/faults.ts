@@ -5,7 +5,7 @@ import type * as http from 'node:http';
 import { schedule, type SimContext } from './context';
 import { aadError } from './entra';
 import { graphError, mdeError } from './http-util';
-import type { DropAnswerRule, FailNextRule, RequestKind, SimRequest, SimResponse } from './types';
+import type { DropAnswerRule, FailNextRule, RequestKind, SimRequest, SimResponse, SlowRule } from './types';
 
 const CODES: Record<number, string> = {
   400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 408: 'RequestTimeout', 409: 'Conflict',
@@ -32,7 +32,7 @@ function failureResponse(status: number, kind: RequestKind, req: SimRequest, ret
   return mdeError(status, code, status === 500 ? '' : message, extra);
 }
 
-function matches(rule: FailNextRule, req: SimRequest, kind: RequestKind): boolean {
+function matches(rule: FailNextRule | SlowRule, req: SimRequest, kind: RequestKind): boolean {
   if (rule.pathIncludes !== undefined) return req.path.toLowerCase().includes(rule.pathIncludes.toLowerCase());
   return kind === 'api' || kind === 'graph';
 }
@@ -105,4 +105,23 @@ export function loseAnswer(ctx: SimContext, drop: NonNullable<DropAnswerDecision
       schedule(ctx, drop.holdMs, dropConnection);
       return;
   }
+}
+
+/** How long to hold this request's answer: `latencyMs` (API and Graph calls) plus the first matching `slow` rule. */
+export function responseDelay(ctx: SimContext, req: SimRequest, kind: RequestKind): number {
+  if (kind === 'control') return 0;
+  const f = ctx.faults;
+  let ms = (kind === 'api' || kind === 'graph') && f.latencyMs ? f.latencyMs : 0;
+  const rules = f.slow ?? [];
+  const idx = rules.findIndex((r) => matches(r, req, kind));
+  if (idx >= 0) {
+    const rule = rules[idx]!;
+    ms += Math.max(0, Number(rule.delayMs) || 0);
+    if (rule.count !== undefined) {
+      // A new array: the rules given to setFaults stay as they were.
+      const left = rule.count - 1;
+      f.slow = left <= 0 ? rules.filter((_, i) => i !== idx) : rules.map((r, i) => (i === idx ? { ...r, count: left } : r));
+    }
+  }
+  return ms;
 }

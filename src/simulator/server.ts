@@ -6,7 +6,7 @@ import { authenticate, checkRoles, header } from './auth';
 import type { SimContext } from './context';
 import { handleControl, type ControlHooks } from './control';
 import { handleEntra } from './entra';
-import { decideDropAnswer, decideFault, loseAnswer } from './faults';
+import { decideDropAnswer, decideFault, loseAnswer, responseDelay } from './faults';
 import { empty, graphError, json, mdeError } from './http-util';
 import { formatWindow } from './rate-limit';
 import { alertRoutes } from './routes/alerts';
@@ -203,7 +203,7 @@ export function createRequestHandler(sim: SimContext, hooks: ControlHooks): http
         loseAnswer(sim, dropped, response, res);
         return;
       }
-      const latency = (kind === 'api' || kind === 'graph') && sim.faults.latencyMs ? sim.faults.latencyMs : 0;
+      const latency = responseDelay(sim, simReq, kind);
       if (latency > 0) {
         const t = setTimeout(() => {
           sim.timers.delete(t);

@@ -43,8 +43,19 @@ export interface FailNextRule {
   body?: unknown;
 }
 
+/** Answer matching requests late (the answer itself is unchanged): timeouts, slow queries. */
+export interface SlowRule {
+  /** Only requests whose path contains this text; without it only API / Graph calls match. */
+  pathIncludes?: string;
+  /** Added to the answer time of each matching request. */
+  delayMs: number;
+  /** How many matching requests are slowed (default: every one while the rule is set). */
+  count?: number;
+}
+
 export interface Faults {
   latencyMs?: number;
+  slow?: SlowRule[];
   errorRate?: number;
   resetRate?: number;
   tokenEndpointDown?: boolean;

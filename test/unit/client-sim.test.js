@@ -150,7 +150,8 @@ describe('token provider', () => {
 
   test('token endpoint down: a token close to expiry is still used, an expired one is not', async () => {
     let skew = 0;
-    const c = connect({}, { now: () => Date.now() + skew });
+    // Short timeout: without a usable token the provider waits for the endpoint that long.
+    const c = connect({ timeoutMs: 2_000 }, { now: () => Date.now() + skew });
     const t1 = await c.getToken('mde');
     sim.setFaults({ tokenEndpointDown: true });
     try {

@@ -18,6 +18,8 @@ export interface ConfigProperties {
   caCertificate?: string;
   /** Advanced: MDE token audience instead of the cloud's default (GCC High / DoD sources disagree). */
   mdeAudience?: string;
+  /** Seconds; the editor stores what the number field holds (a string), older flows have none. */
+  requestTimeout?: unknown;
 }
 
 export interface ConfigCredentials {
@@ -53,6 +55,7 @@ const PROPERTY_TEXT: Record<keyof ConfigProperties, string> = {
   graphBaseUrl: 'The Graph base URL must be text (an https:// URL)',
   caCertificate: 'The CA certificate must be PEM text',
   mdeAudience: 'The MDE token audience must be text (an https URL or an app ID URI)',
+  requestTimeout: 'The request timeout must be a number of seconds',
 };
 
 function text(props: ConfigProperties, key: keyof ConfigProperties): string {
@@ -67,6 +70,26 @@ function secretText(creds: ConfigCredentials, key: keyof ConfigCredentials, labe
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new MdeInputError(`The stored ${label} is not text: enter it again in the Defender connection (mde-config).`);
   return v;
+}
+
+export const REQUEST_TIMEOUT_RANGE_S = { min: 1, max: 900, default: 30 } as const;
+
+/**
+ * The request timeout in ms, or undefined for the client's default. A number of seconds (or the
+ * text of one, as the editor saves it) in range; anything else is refused, never replaced.
+ */
+export function parseRequestTimeout(value: unknown): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const { min, max } = REQUEST_TIMEOUT_RANGE_S;
+  const allowed = `a number of seconds from ${min} to ${max}`;
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) n = Number(value);
+  else throw new MdeInputError(`The request timeout (requestTimeout) of the Defender connection must be ${allowed}; got ${describe(value)}.`);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new MdeInputError(`The request timeout (requestTimeout) of the Defender connection must be ${allowed}; got ${n}.`);
+  }
+  return Math.round(n * 1000);
 }
 
 export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCredentials): ConnectionSettings {
@@ -99,6 +122,7 @@ export function buildConnectionSettings(props: ConfigProperties, creds: ConfigCr
       mdeAudience: mdeAudience ? checkedAudience(mdeAudience) : undefined,
     },
     caCertificatePem: cloud === 'custom' ? normalizePem(caCertificate, 'CERTIFICATE') || undefined : undefined,
+    timeoutMs: parseRequestTimeout(props.requestTimeout),
     credential:
       authMethod === 'certificate'
         ? {

@@ -88,7 +88,16 @@ function storedCredentialSettings(RED: NodeAPI, body: Body, secrets: string[]): 
   if (changed.length) {
     throw new MdeInputError(translate(RED, 'mde-config.test.retype-changed', { fields: changed.join(', ') }), RETYPE_SECRET);
   }
-  return { ...deployed.settings, tenantId: typed.tenantId, clientId: typed.clientId, credential: typed.credential, rateLimits: false };
+  // The audience and the timeout decide nothing about where the credential goes: the dialog's values apply.
+  return {
+    ...deployed.settings,
+    cloud: { ...deployed.settings.cloud, mdeAudience: typed.cloud.mdeAudience },
+    timeoutMs: typed.timeoutMs,
+    tenantId: typed.tenantId,
+    clientId: typed.clientId,
+    credential: typed.credential,
+    rateLimits: false,
+  };
 }
 
 /** Settings for a test with credentials typed in the dialog: everything as posted, the proxy chosen there included. */
