@@ -14,6 +14,10 @@ const perHunting = (): RateBudget[] => [
   { limit: 1_500, windowMs: 3_600_000 },
 ];
 
+// Graph throttling-limits, "Security detections and incidents service limits": any operation on
+// alert, 150 requests per minute per app per tenant. No separate figure for incidents: same budget.
+const perGraphSecurity = (): RateBudget[] => [{ limit: 150, windowMs: 60_000 }];
+
 export const DEFAULT_RATE_BUDGETS: RateBudgets = {
   alerts: perApi(),
   machines: perApi(),
@@ -21,6 +25,8 @@ export const DEFAULT_RATE_BUDGETS: RateBudgets = {
   other: perApi(),
   hunting: perHunting(),
   'graph-hunting': perHunting(),
+  'graph-alerts': perGraphSecurity(),
+  'graph-incidents': perGraphSecurity(),
 };
 
 export interface GovernorClock {

@@ -1,10 +1,15 @@
-// Application roles each operation needs (mde-api.md §3). Each inner list is "any one of".
+// Application roles each operation needs (mde-api.md §3; Graph: the permissions table of each
+// security-* reference page). Each inner list is "any one of".
 import type { Audience } from './types';
 
 export type AnyOf = readonly string[];
 
 const ALERT_READ: AnyOf = ['Alert.Read.All', 'Alert.ReadWrite.All'];
 const MACHINE_READ: AnyOf = ['Machine.Read.All', 'Machine.ReadWrite.All'];
+const SECURITY_ALERT_READ: AnyOf = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All'];
+const SECURITY_ALERT_WRITE: AnyOf = ['SecurityAlert.ReadWrite.All'];
+const SECURITY_INCIDENT_READ: AnyOf = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
+const SECURITY_INCIDENT_WRITE: AnyOf = ['SecurityIncident.ReadWrite.All'];
 
 export const OPERATION_ROLES = {
   listAlerts: { audience: 'mde', anyOf: ALERT_READ },
@@ -29,6 +34,14 @@ export const OPERATION_ROLES = {
   },
   'hunting.mde': { audience: 'mde', anyOf: ['AdvancedQuery.Read.All'] },
   'hunting.graph': { audience: 'graph', anyOf: ['ThreatHunting.Read.All'] },
+  listGraphAlerts: { audience: 'graph', anyOf: SECURITY_ALERT_READ },
+  getGraphAlert: { audience: 'graph', anyOf: SECURITY_ALERT_READ },
+  updateGraphAlert: { audience: 'graph', anyOf: SECURITY_ALERT_WRITE },
+  commentGraphAlert: { audience: 'graph', anyOf: SECURITY_ALERT_WRITE },
+  listIncidents: { audience: 'graph', anyOf: SECURITY_INCIDENT_READ },
+  getIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_READ },
+  updateIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_WRITE },
+  commentIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_WRITE },
 } as const satisfies Record<string, { audience: Audience; anyOf: AnyOf }>;
 
 export type OperationName = keyof typeof OPERATION_ROLES;
@@ -58,6 +71,13 @@ export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
   'mde-hunting:mde': { audience: 'mde', needs: [['AdvancedQuery.Read.All']] },
   'mde-hunting:graph': { audience: 'graph', needs: [['ThreatHunting.Read.All']] },
   'mde-isolate': { audience: 'mde', needs: [['Machine.Isolate'], MACHINE_READ] },
+  'mde-alerts:graph': { audience: 'graph', needs: [SECURITY_ALERT_READ] },
+  'mde-alert-trigger:alerts': { audience: 'graph', needs: [SECURITY_ALERT_READ] },
+  'mde-alert-trigger:incidents': { audience: 'graph', needs: [SECURITY_INCIDENT_READ] },
+  'mde-alert-update:alert': { audience: 'graph', needs: [SECURITY_ALERT_WRITE] },
+  'mde-alert-update:incident': { audience: 'graph', needs: [SECURITY_INCIDENT_WRITE] },
+  'mde-alert-update:mde': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
+  'mde-incidents': { audience: 'graph', needs: [SECURITY_INCIDENT_READ] },
 };
 
 /** Roles the user lists for the token node: each entry is one required role. */

@@ -7,9 +7,10 @@ export type Audience = 'mde' | 'graph';
 
 /**
  * Rate-governor families. MDE budgets are per API (100/min, 1,500/h each); advanced hunting has
- * its own (45/min, 1,500/h). Graph hunting is governed separately from MDE hunting.
+ * its own (45/min, 1,500/h). Graph hunting is governed separately from MDE hunting; Graph alerts_v2
+ * and incidents each have Graph's security budget (150/min per app per tenant).
  */
-export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'other';
+export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents' | 'other';
 
 export interface SecretCredential {
   kind: 'secret';
@@ -166,6 +167,90 @@ export interface AlertListQuery {
   pageSize?: number;
   /** Stop after this many alerts (default 100 000). */
   maxResults?: number;
+}
+
+// ---------- Microsoft Graph security entities (security-alert.md, security-incident.md) ----------
+
+/** alertComment: an analyst's or an app's comment on an alert or an incident. */
+export interface GraphAlertComment {
+  comment: string;
+  createdByDisplayName: string | null;
+  createdDateTime: string | null;
+}
+
+/**
+ * One alert evidence item: `@odata.type` names the derived type (deviceEvidence, fileEvidence,
+ * processEvidence, userEvidence, ipEvidence, urlEvidence, registryKeyEvidence ...), the base
+ * properties are createdDateTime, verdict, remediationStatus, remediationStatusDetails, roles, tags.
+ */
+export type GraphAlertEvidence = Record<string, unknown> & { '@odata.type': string };
+
+/**
+ * The alert shape every alert source produces (Graph alerts_v2; the MDE API's alerts are mapped to
+ * it, see docs/alert-shape.md). Enum values are Graph's camelCase members.
+ */
+export interface GraphAlert {
+  '@odata.type'?: string;
+  id: string;
+  providerAlertId: string | null;
+  incidentId: string | null;
+  status: string;
+  severity: string;
+  classification: string;
+  determination: string;
+  serviceSource: string;
+  detectionSource: string;
+  detectorId: string | null;
+  tenantId: string | null;
+  title: string | null;
+  description: string | null;
+  recommendedActions: string | null;
+  category: string | null;
+  assignedTo: string | null;
+  alertWebUrl: string | null;
+  incidentWebUrl: string | null;
+  actorDisplayName: string | null;
+  threatDisplayName: string | null;
+  threatFamilyName: string | null;
+  mitreTechniques: string[];
+  createdDateTime: string;
+  lastUpdateDateTime: string;
+  resolvedDateTime: string | null;
+  firstActivityDateTime: string | null;
+  lastActivityDateTime: string | null;
+  comments: GraphAlertComment[];
+  evidence: GraphAlertEvidence[];
+  systemTags: string[];
+  [key: string]: unknown;
+}
+
+export interface GraphIncident {
+  '@odata.type'?: string;
+  id: string;
+  incidentWebUrl: string | null;
+  redirectIncidentId: string | null;
+  tenantId: string | null;
+  displayName: string | null;
+  description: string | null;
+  createdDateTime: string;
+  lastUpdateDateTime: string;
+  assignedTo: string | null;
+  classification: string;
+  determination: string;
+  status: string;
+  severity: string;
+  customTags: string[];
+  systemTags: string[];
+  comments: GraphAlertComment[];
+  /** Present when asked for ($expand=alerts). */
+  alerts?: GraphAlert[];
+  [key: string]: unknown;
+}
+
+/** Inclusive bounds on a timestamp: ISO-8601 text (kept to its 7 fractional digits) or a Date. */
+export interface TimeRange {
+  from?: Date | string;
+  to?: Date | string;
 }
 
 export interface HuntingColumn {

@@ -19,6 +19,7 @@ Offline Microsoft Defender for Endpoint + Entra ID + Graph simulator (HTTPS, loo
   --cert-dir DIR            reuse DIR/simulator-{cert,key}.pem and DIR/demo-app-{cert,key}.pem, or create
                             them there (default: <tmp>/mde-simulator-<port>)
   --new-alert-interval S    create a new alert every S seconds (default off)
+  --alert-update-interval S an analyst picks up the oldest New alert every S seconds (default off)
   --action-pending-ms N     time a machine action stays Pending (default 2000)
   --action-running-ms N     time a machine action stays InProgress (default 5000)
   --quiet                   do not log requests
@@ -53,7 +54,7 @@ function int(flags: Flags, name: string, fallback?: number): number | undefined 
   return n;
 }
 
-const KNOWN = new Set(['port', 'host', 'seed', 'alerts', 'machines', 'process-events', 'cert-dir', 'new-alert-interval', 'action-pending-ms', 'action-running-ms', 'quiet', 'help']);
+const KNOWN = new Set(['port', 'host', 'seed', 'alerts', 'machines', 'process-events', 'cert-dir', 'new-alert-interval', 'alert-update-interval', 'action-pending-ms', 'action-running-ms', 'quiet', 'help']);
 
 function loadOrCreateCert(dir: string, base: string, opts: CertificateOptions): { keyPem: string; certPem: string; certFile: string; keyFile: string } {
   const certFile = path.resolve(dir, `${base}-cert.pem`);
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       machines: int(flags, 'machines'),
       processEvents: int(flags, 'process-events'),
       newAlertIntervalMs: (int(flags, 'new-alert-interval') ?? 0) * 1000,
+      alertUpdateIntervalMs: (int(flags, 'alert-update-interval') ?? 0) * 1000,
       actionTimings: { pendingMs: int(flags, 'action-pending-ms'), inProgressMs: int(flags, 'action-running-ms') },
     };
     // Stable files let a client trust one CA file and the certificate app keep one key across restarts.

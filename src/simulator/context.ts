@@ -15,6 +15,8 @@ export interface ResolvedOptions extends SimulatorOptions {
   maxHuntingResultBytes: number;
   maxHuntingRows: number;
   maxLogEntries: number;
+  graphPageSize: number;
+  graphNextLinkWithTop: boolean;
 }
 
 export interface SimContext {

@@ -1,13 +1,75 @@
 // `/_simulator/*`: unauthenticated knobs and views for tests and the demo (loopback use only).
 import type { SimContext } from './context';
 import { json, parseJsonBody } from './http-util';
+import { normalizeDate } from './odata';
 import type { Faults, RateLimitConfig, SimAlert, SimRequest, SimResponse } from './types';
+
+/** When new alerts become visible and which timestamps they carry. */
+export interface PublishOptions {
+  /** Insert them this much later (they are built now: ids and timestamps are final). */
+  visibleInMs?: number;
+  /** createdDateTime = lastUpdateDateTime = (moment they become visible) − lateByMs: an ingestion delay. */
+  lateByMs?: number;
+  /** Existing incident to join; default: a new incident (one for the whole burst). */
+  incidentId?: number;
+}
+
+export interface AlertUpdate {
+  status?: string;
+  assignedTo?: string | null;
+  classification?: string | null;
+  determination?: string | null;
+  comment?: string;
+  /** Default now. */
+  lastUpdateTime?: string;
+}
 
 export interface ControlHooks {
   addAlert(partial?: Partial<SimAlert>): SimAlert;
+  /** `count` alerts with identical timestamps (a burst); throws Error with a message for a 400. */
+  addAlerts(count: number, partial: Partial<SimAlert>, opts: PublishOptions): SimAlert[];
+  /** A portal-side change to an alert (an analyst, automated investigation ...); undefined when unknown. */
+  updateAlert(id: string, changes: AlertUpdate): SimAlert | undefined;
   setFaults(f: Faults): void;
   setRateLimits(r: RateLimitConfig): void;
   clearLog(): void;
+}
+
+/** ISO-8601 text → the simulator's 7-digit form; null when not a date. */
+function timestamp(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  const n = normalizeDate(v.trim());
+  return n === undefined ? null : `${n}Z`;
+}
+
+type PublishInput = { partial: Partial<SimAlert>; opts: PublishOptions; timed: boolean };
+
+/**
+ * Alert fields for the control API: MDE names as stored, Graph's createdDateTime /
+ * lastUpdateDateTime accepted for the timestamps, plus lateByMs / visibleInMs / incidentId.
+ */
+function publishInput(raw: Record<string, unknown>): PublishInput | string {
+  const { createdDateTime, lastUpdateDateTime, lateByMs, visibleInMs, ...rest } = raw;
+  const partial = { ...rest } as Partial<SimAlert> & Record<string, unknown>;
+  const opts: PublishOptions = {};
+  for (const [name, value, key] of [['createdDateTime', createdDateTime ?? rest.alertCreationTime, 'alertCreationTime'], ['lastUpdateDateTime', lastUpdateDateTime ?? rest.lastUpdateTime, 'lastUpdateTime']] as const) {
+    if (value === undefined) continue;
+    const t = timestamp(value);
+    if (t === null) return `${name} must be an ISO date-time such as 2026-01-31T10:00:00.1234567Z`;
+    partial[key] = t;
+  }
+  for (const [name, value] of [['lateByMs', lateByMs], ['visibleInMs', visibleInMs]] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 30 * 86_400_000) return `${name} must be a number of milliseconds (0 to 30 days)`;
+    opts[name] = value;
+  }
+  if (partial.incidentId !== undefined) {
+    if (typeof partial.incidentId !== 'number' || !Number.isInteger(partial.incidentId)) return 'incidentId must be the number of an existing incident';
+    opts.incidentId = partial.incidentId;
+    delete partial.incidentId;
+  }
+  const timed = opts.visibleInMs !== undefined || opts.lateByMs !== undefined || opts.incidentId !== undefined || partial.alertCreationTime !== undefined || partial.lastUpdateTime !== undefined;
+  return { partial, opts, timed };
 }
 
 /** Machines with their simulator-only isolation state, plus counts and recent actions. */
@@ -16,6 +78,7 @@ export function stateView(sim: SimContext): Record<string, unknown> {
   return {
     counts: {
       alerts: s.alerts.length,
+      incidents: s.incidents.length,
       machines: s.machines.length,
       actions: s.actions.length,
       tables: Object.fromEntries(Object.entries(s.tables).map(([k, t]) => [k, t.rows.length])),
@@ -67,8 +130,43 @@ export function handleControl(sim: SimContext, req: SimRequest, hooks: ControlHo
     case 'POST /alerts': {
       const p = body();
       if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) return bad('body must be a JSON object (alert fields)');
-      return json(201, hooks.addAlert((p ?? {}) as Partial<SimAlert>));
+      const input = publishInput((p ?? {}) as Record<string, unknown>);
+      if (typeof input === 'string') return bad(input);
+      if (!input.timed) return json(201, hooks.addAlert(input.partial));
+      try {
+        return json(201, hooks.addAlerts(1, input.partial, input.opts)[0]);
+      } catch (e) {
+        return bad((e as Error).message);
+      }
     }
+    case 'POST /alerts/burst': {
+      const p = body();
+      if (typeof p !== 'object' || p === null || Array.isArray(p)) return bad('body must be a JSON object: { "count": 50, ...alert fields, "lateByMs"?, "visibleInMs"? }');
+      const { count, ...rest } = p as Record<string, unknown>;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 20_000) return bad('count must be a whole number from 1 to 20000');
+      const input = publishInput(rest);
+      if (typeof input === 'string') return bad(input);
+      try {
+        const alerts = hooks.addAlerts(count, input.partial, input.opts);
+        return json(201, { count: alerts.length, value: alerts });
+      } catch (e) {
+        return bad((e as Error).message);
+      }
+    }
+  }
+  const update = /^post \/alerts\/([^/]+)\/update$/i.exec(`${req.method} ${req.path.replace(/^\/_simulator/i, '')}`);
+  if (update) {
+    const p = body();
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) return bad('body must be a JSON object: { "status"?, "assignedTo"?, "classification"?, "determination"?, "comment"?, "lastUpdateDateTime"? }');
+    const o = p as Record<string, unknown>;
+    const known = ['status', 'assignedTo', 'classification', 'determination', 'comment', 'lastUpdateDateTime', 'lastUpdateTime'];
+    const unknown = Object.keys(o).find((k) => !known.includes(k));
+    if (unknown) return bad(`unknown field ${unknown}; use ${known.join(', ')}`);
+    const when = o.lastUpdateDateTime ?? o.lastUpdateTime;
+    const stamp = when === undefined ? undefined : timestamp(when);
+    if (stamp === null) return bad('lastUpdateDateTime must be an ISO date-time');
+    const changed = hooks.updateAlert(decodeURIComponent(update[1]!), { ...(o as AlertUpdate), lastUpdateTime: stamp });
+    return changed ? json(200, changed) : json(404, { error: `unknown alert ${update[1]}` });
   }
   return json(404, { error: `unknown control route ${req.method} ${req.path}` });
 }

@@ -3,13 +3,15 @@ import * as crypto from 'node:crypto';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { certificateThumbprints, generateSelfSignedCertificate, type CertificateOptions, type GeneratedCertificate } from './certificates';
-import type { ResolvedOptions, SimContext } from './context';
-import { stateView } from './control';
+import { schedule, type ResolvedOptions, type SimContext } from './context';
+import { stateView, type AlertUpdate, type PublishOptions } from './control';
 import type { SigningKey } from './entra';
 import { DEMO, demoApps, type SimApp, type SimTenant } from './identities';
 import { RateLimiter } from './rate-limit';
 import { Rng } from './rng';
-import { makeAlert, seedAlerts, seedHunting, seedMachines } from './seed';
+import { insertAlertInOrder, makeAlert, seedAlerts, seedHunting, seedMachines } from './seed';
+import { joinIncident, nextIncidentId, openIncident, seedIncidents } from './incidents';
+import { iso7 } from './http-util';
 import { createRequestHandler } from './server';
 import type { Faults, RateLimitConfig, RequestLogEntry, SimAlert, SimState, SimulatorOptions } from './types';
 
@@ -17,6 +19,7 @@ export { DEMO, generateSelfSignedCertificate };
 export { MDE_AUDIENCES, GRAPH_AUDIENCES, MDE_ROLE_UNIVERSE } from './identities';
 export type { CertificateOptions, GeneratedCertificate, SimApp, SimTenant };
 export type * from './types';
+export type { AlertUpdate, PublishOptions } from './control';
 
 export interface Simulator {
   /** `https://127.0.0.1:PORT` (or the configured host). */
@@ -45,7 +48,16 @@ export interface Simulator {
   /** Replaces the rate-limit configuration (families not named keep the documented budgets) and resets the windows. */
   setRateLimits(r: RateLimitConfig): void;
   setApp(clientId: string, patch: Partial<SimApp>): SimApp;
+  /** A new alert now (created and last updated now), in a new incident, visible on both APIs. */
   addAlert(partial?: Partial<SimAlert>): SimAlert;
+  /**
+   * A burst: `count` alerts with identical createdDateTime / lastUpdateDateTime, sharing one new
+   * incident (or `opts.incidentId`). With `lateByMs` their timestamps lie that far in the past when
+   * they become visible; with `visibleInMs` they appear later (ids and timestamps are final now).
+   */
+  addAlerts(count: number, partial?: Partial<SimAlert>, opts?: PublishOptions): SimAlert[];
+  /** A portal-side change (status, assignment, classification, comment): lastUpdateDateTime moves. */
+  updateAlert(id: string, changes: AlertUpdate): SimAlert | undefined;
   /** Same view as GET /_simulator/state. */
   snapshot(): Record<string, unknown>;
   close(): Promise<void>;
@@ -86,6 +98,8 @@ function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     maxHuntingResultBytes: o.maxHuntingResultBytes ?? 124 * 1024 * 1024,
     maxHuntingRows: o.maxHuntingRows ?? 100_000,
     maxLogEntries: o.maxLogEntries ?? 10_000,
+    graphPageSize: o.graphPageSize ?? 100,
+    graphNextLinkWithTop: o.graphNextLinkWithTop ?? true,
   };
 }
 
@@ -138,13 +152,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { machines, internal } = seedMachines(dataRng, options.machines ?? 24, now);
   const alertCtx = { rng: dataRng, tenantId: tenants[0].id, machines, internal };
   const alerts = seedAlerts(alertCtx, options.alerts ?? 60, now);
+  const incidents = seedIncidents(alerts, tenants[0].id);
   const tables = seedHunting(dataRng, machines, now, {
     process: options.processEvents ?? 2000,
     network: options.networkEvents ?? 1000,
     file: options.fileEvents ?? 1000,
   });
   const events = Object.fromEntries(Object.entries(tables).map(([name, t]) => [name, t.rows]));
-  const state: SimState = { alerts, machines, machineInternal: internal, actions: [], tables, events };
+  const state: SimState = { alerts, incidents, machines, machineInternal: internal, actions: [], tables, events };
 
   const sim: SimContext = {
     options: opts,
@@ -161,11 +176,64 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     closed: false,
   };
 
-  const addAlert = (partial: Partial<SimAlert> = {}): SimAlert => {
-    const a = makeAlert({ rng: sim.rng, tenantId: tenants[0].id, machines: state.machines, internal: state.machineInternal }, Date.now(), partial);
-    state.alerts.push(a);
+  const alertCtx2 = () => ({ rng: sim.rng, tenantId: tenants[0].id, machines: state.machines, internal: state.machineInternal });
+
+  /** Puts built alerts into the state (in creation order) and into their incident. */
+  const publish = (built: SimAlert[], incidentId: number | undefined) => {
+    let incident = incidentId === undefined ? undefined : state.incidents.find((i) => i.id === String(incidentId));
+    for (const a of built) {
+      if (incident) {
+        const n = Number(incident.id);
+        joinIncident(incident, a, state.alerts.filter((x) => x.incidentId === n));
+      } else {
+        incident = openIncident(a, nextIncidentId(state.incidents), tenants[0].id);
+        state.incidents.push(incident);
+      }
+      insertAlertInOrder(state.alerts, a);
+    }
+  };
+
+  const addAlerts = (count: number, partial: Partial<SimAlert> = {}, opts: PublishOptions = {}): SimAlert[] => {
+    if (!Number.isInteger(count) || count < 1) throw new Error('count must be a whole number of at least 1');
+    if (opts.incidentId !== undefined && !state.incidents.some((i) => i.id === String(opts.incidentId))) throw new Error(`incident ${opts.incidentId} does not exist`);
+    const visibleAt = Date.now() + (opts.visibleInMs ?? 0);
+    const stampMs = visibleAt - (opts.lateByMs ?? 0);
+    // One timestamp for the whole burst (same 7 digits), so they tie exactly.
+    const created = partial.alertCreationTime ?? iso7(stampMs, sim.rng.int(0, 9999));
+    const updated = partial.lastUpdateTime ?? created;
+    const ids = new Set(state.alerts.map((a) => a.id));
+    const built: SimAlert[] = [];
+    while (built.length < count) {
+      const a = makeAlert(alertCtx2(), Date.parse(created), { ...partial, alertCreationTime: created, lastUpdateTime: updated });
+      if (ids.has(a.id)) continue;
+      ids.add(a.id);
+      a.incidentId = null; // set when it is published into an incident
+      built.push(a);
+    }
+    if (opts.visibleInMs && opts.visibleInMs > 0) schedule(sim, opts.visibleInMs, () => publish(built, opts.incidentId));
+    else publish(built, opts.incidentId);
+    return built;
+  };
+
+  const addAlert = (partial: Partial<SimAlert> = {}): SimAlert => addAlerts(1, partial)[0]!;
+
+  const updateAlert = (id: string, changes: AlertUpdate): SimAlert | undefined => {
+    const a = state.alerts.find((x) => x.id === id);
+    if (!a) return undefined;
+    const stamp = changes.lastUpdateTime ?? iso7(Date.now(), sim.rng.int(0, 9999));
+    if (changes.status !== undefined) {
+      if (changes.status === 'Resolved' && a.status !== 'Resolved') a.resolvedTime = stamp;
+      if (changes.status !== 'Resolved') a.resolvedTime = null;
+      a.status = changes.status;
+    }
+    if (changes.assignedTo !== undefined) a.assignedTo = changes.assignedTo;
+    if (changes.classification !== undefined) a.classification = changes.classification;
+    if (changes.determination !== undefined) a.determination = changes.determination;
+    if (changes.comment) a.comments.push({ comment: changes.comment, createdBy: 'analyst2@contoso-sim.onmicrosoft.com', createdTime: stamp });
+    a.lastUpdateTime = stamp;
     return a;
   };
+
   const setFaults = (f: Faults) => {
     sim.faults = { ...f, failNext: [...(f.failNext ?? [])] };
   };
@@ -174,7 +242,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     sim.log.length = 0;
   };
 
-  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, createRequestHandler(sim, { addAlert, setFaults, setRateLimits, clearLog }));
+  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, createRequestHandler(sim, { addAlert, addAlerts, updateAlert, setFaults, setRateLimits, clearLog }));
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
@@ -197,6 +265,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const interval = setInterval(() => {
       if (!sim.closed) addAlert();
     }, opts.newAlertIntervalMs);
+    interval.unref();
+    sim.timers.add(interval);
+  }
+  if (opts.alertUpdateIntervalMs && opts.alertUpdateIntervalMs > 0) {
+    // An analyst picks up the oldest New alert in the portal: its lastUpdateDateTime moves.
+    const interval = setInterval(() => {
+      const next = sim.closed ? undefined : state.alerts.find((a) => a.status === 'New');
+      if (next) updateAlert(next.id, { status: 'InProgress', assignedTo: 'analyst2@contoso-sim.onmicrosoft.com' });
+    }, opts.alertUpdateIntervalMs);
     interval.unref();
     sim.timers.add(interval);
   }
@@ -234,6 +311,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return app;
     },
     addAlert,
+    addAlerts,
+    updateAlert,
     snapshot: () => stateView(sim),
     close() {
       closing ??= new Promise<void>((resolve) => {

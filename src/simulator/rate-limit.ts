@@ -10,6 +10,10 @@ export const DEFAULT_RATE_LIMITS: Record<ApiFamily, RateWindow[]> = {
   machineactions: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   hunting: [{ limit: 45, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   'graph-hunting': [{ limit: 45, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
+  // Graph throttling-limits, "Security detections and incidents service limits": any operation
+  // on alert, 150 requests per minute per app per tenant (no separate figure for incidents).
+  'graph-alerts': [{ limit: 150, windowMs: MINUTE }],
+  'graph-incidents': [{ limit: 150, windowMs: MINUTE }],
 };
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSec: number; window: RateWindow };

@@ -257,6 +257,22 @@ export function makeAlert(ctx: AlertSeedContext, createdMs: number, overrides: P
   return alert;
 }
 
+/**
+ * Inserts `alert` keeping `alerts` ascending by alertCreationTime (all stored timestamps have the
+ * same 7-digit form, so text order is time order). Ties go after the alerts already there.
+ */
+export function insertAlertInOrder(alerts: SimAlert[], alert: SimAlert): void {
+  const key = String(alert.alertCreationTime);
+  let lo = 0;
+  let hi = alerts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (String(alerts[mid]!.alertCreationTime) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  alerts.splice(lo, 0, alert);
+}
+
 export function seedAlerts(ctx: AlertSeedContext, count: number, now: number): SimAlert[] {
   const alerts: SimAlert[] = [];
   const span = 7 * DAY;

@@ -10,6 +10,9 @@ import { decideFault } from './faults';
 import { empty, graphError, json, mdeError } from './http-util';
 import { formatWindow } from './rate-limit';
 import { alertRoutes } from './routes/alerts';
+import { graphAlertRoutes } from './routes/graph-alerts';
+import { graphIncidentRoutes } from './routes/graph-incidents';
+import type { GraphRoute } from './routes/graph-route';
 import { huntingRoutes, graphHunting } from './routes/hunting';
 import { machineActionRoutes } from './routes/machine-actions';
 import { machineRoutes } from './routes/machines';
@@ -17,6 +20,8 @@ import type { Route } from './routes/route';
 import type { RequestKind, RequestLogEntry, SimRequest, SimResponse } from './types';
 
 const ROUTES: Route[] = [...huntingRoutes, ...machineActionRoutes, ...alertRoutes, ...machineRoutes];
+const GRAPH_ROUTES: GraphRoute[] = [...graphAlertRoutes, ...graphIncidentRoutes];
+const GRAPH_SECURITY = /^\/v1\.0(\/security\/(?:alerts_v2|incidents)(?:\/.*)?)$/i;
 const MAX_BODY = 16 * 1024 * 1024;
 
 function classify(path: string): RequestKind {
@@ -61,8 +66,33 @@ function dispatchApi(sim: SimContext, req: SimRequest): SimResponse {
   return route.handler({ sim, req, principal: auth.principal, base: `${origin}${prefix}`, prefix }, params);
 }
 
+/** Graph alerts_v2 and incidents: route, authenticate, rate-limit, check the role, handle. */
+function dispatchGraphSecurity(sim: SimContext, req: SimRequest, sub: string, crid: string | undefined): SimResponse {
+  const path = sub.replace(/(.)\/+$/, '$1');
+  const candidates: { route: GraphRoute; params: string[] }[] = [];
+  for (const route of GRAPH_ROUTES) {
+    const hit = route.pattern.exec(path);
+    if (hit) candidates.push({ route, params: hit.slice(1) });
+  }
+  if (!candidates.length) return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').filter(Boolean).pop() ?? ''}'.`, crid);
+  req.log.family = candidates[0]!.route.family;
+  const chosen = candidates.find((c) => c.route.method === req.method);
+  if (!chosen) return graphError(405, 'BadRequest', `The HTTP method '${req.method}' is not supported for this resource.`, crid, { Allow: [...new Set(candidates.map((c) => c.route.method))].join(', ') });
+  const auth = authenticate(sim, req, 'graph');
+  if (!auth.ok) return auth.response;
+  const decision = sim.rateLimiter.take(auth.principal.tenantId, chosen.route.family);
+  if (!decision.ok) {
+    return graphError(429, 'TooManyRequests', `Too many requests. Maximum allowed ${decision.window.limit} per ${formatWindow(decision.window.windowMs)}.`, crid, { 'Retry-After': decision.retryAfterSec });
+  }
+  const denied = checkRoles(auth.principal, chosen.route.roles, 'graph', req);
+  if (denied) return denied;
+  return chosen.route.handler({ sim, req, principal: auth.principal, crid, base: `${req.origin}/v1.0` }, chosen.params);
+}
+
 function dispatchGraph(sim: SimContext, req: SimRequest): SimResponse {
   const crid = header(req, 'client-request-id');
+  const security = GRAPH_SECURITY.exec(req.path);
+  if (security) return dispatchGraphSecurity(sim, req, security[1]!, crid);
   const m = /^\/(v1\.0|beta)\/security\/runHuntingQuery\/?$/i.exec(req.path);
   if (!m) {
     const seg = req.path.split('/').filter(Boolean).slice(1).join('/');
@@ -154,6 +184,7 @@ export function createRequestHandler(sim: SimContext, hooks: ControlHooks): http
         response = fault.response;
         // Still attribute the call to a family when the path says which one.
         if (kind === 'api') log.family = ROUTES.find((r) => r.pattern.test(path.replace(/^\/api(\/v1\.0)?/i, '')))?.family;
+        if (kind === 'graph' && GRAPH_SECURITY.test(path)) log.family = GRAPH_ROUTES.find((r) => r.pattern.test(path.replace(/^\/v1\.0/i, '')))?.family;
       } else {
         try {
           response = route(sim, simReq, kind, hooks);

@@ -1,7 +1,7 @@
 // Shapes shared by the simulator's modules. Kept free of logic so every module can import it.
 import type { SimApp, SimTenant } from './identities';
 
-export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting';
+export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents';
 export type RequestKind = 'token' | 'discovery' | 'api' | 'graph' | 'control';
 
 export interface RequestLogEntry {
@@ -101,10 +101,42 @@ export type SimAlert = Record<string, unknown> & {
   severity: string;
   machineId: string;
   computerDnsName: string;
+  alertCreationTime: string;
   lastUpdateTime: string;
   comments: { comment: string; createdBy: string; createdTime: string }[];
   evidence: Record<string, unknown>[];
 };
+
+/** Graph `alertComment` (comment, createdByDisplayName, createdDateTime). */
+export interface SimAlertComment {
+  comment: string;
+  createdByDisplayName: string;
+  createdDateTime: string;
+}
+
+/**
+ * A Microsoft Graph security incident, kept in Graph's own shape (incidents exist only on Graph).
+ * Its alerts are the MDE alerts whose `incidentId` is this id (as a number).
+ */
+export interface SimIncident {
+  id: string;
+  displayName: string;
+  description: string | null;
+  /** Graph alertSeverity: unknown, informational, low, medium, high. */
+  severity: string;
+  /** Graph incidentStatus: active, resolved, inProgress, redirected, awaitingAction. */
+  status: string;
+  classification: string;
+  determination: string;
+  assignedTo: string | null;
+  customTags: string[];
+  systemTags: string[];
+  comments: SimAlertComment[];
+  createdDateTime: string;
+  lastUpdateDateTime: string;
+  redirectIncidentId: string | null;
+  tenantId: string;
+}
 
 export type SimAction = Record<string, unknown> & {
   id: string;
@@ -127,8 +159,10 @@ export interface HuntingTable {
 }
 
 export interface SimState {
-  /** Ordered by alertCreationTime ascending (newest last). */
+  /** Ordered by alertCreationTime ascending (newest last); late arrivals are inserted in place. */
   alerts: SimAlert[];
+  /** Ordered by createdDateTime ascending; alerts point at them through `incidentId`. */
+  incidents: SimIncident[];
   machines: SimMachine[];
   /** Simulator-only machine state (isolation), keyed by machine id; never sent on MDE routes. */
   machineInternal: Map<string, MachineInternal>;
@@ -163,6 +197,12 @@ export interface SimulatorOptions {
   /** Extra tenants (the demo tenants are always present unless replaced by id). */
   tenants?: SimTenant[];
   newAlertIntervalMs?: number;
+  /** Every so often an analyst in the portal picks up a New alert (InProgress, assigned): 0 = off. */
+  alertUpdateIntervalMs?: number;
+  /** Graph alerts_v2 / incidents page size when the request has no $top (the service's is not documented; default 100). */
+  graphPageSize?: number;
+  /** Graph: a page cut by $top still carries @odata.nextLink (default true); false answers like an API that treats $top as "only these". */
+  graphNextLinkWithTop?: boolean;
   emptyMachinesAs404?: boolean;
   /** HTTP status for a valid token whose audience is not the MDE API (401 or 403). */
   wrongAudienceStatus?: 401 | 403;

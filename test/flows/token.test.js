@@ -56,7 +56,7 @@ describe('mde-token node', () => {
     helper.getNode('tok').receive({ payload: 1 });
     const msg = await got;
     assert.equal(decode(msg.headers.Authorization.slice(7)).aud, 'https://graph.microsoft.com');
-    assert.deepEqual(msg.token.roles, ['ThreatHunting.Read.All']);
+    assert.deepEqual(msg.token.roles, APPS.soc.graphRoles);
   });
 
   it('authenticates with a certificate (client assertion) and derives the thumbprint from the certificate', async () => {

@@ -58,7 +58,7 @@ describe('token provider', () => {
     assert.equal(t2.fromCache, true);
     const g = await c.getToken('graph');
     assert.equal(g.audience, 'https://graph.microsoft.com');
-    assert.deepEqual(g.roles, ['ThreatHunting.Read.All']);
+    assert.deepEqual(g.roles, DEMO.apps.socAutomation.graphRoles);
     assert.equal(c.tokens.tokenRequests, 2);
   });
 

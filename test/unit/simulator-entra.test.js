@@ -136,7 +136,7 @@ describe('entra', () => {
     assert.deepEqual((await tok('readOnly', MDE)).roles, ['Alert.Read.All', 'Machine.Read.All', 'AdvancedQuery.Read.All']);
     const g = await tok('socAutomation', 'https://graph.microsoft.com');
     assert.equal(g.aud, 'https://graph.microsoft.com');
-    assert.deepEqual(g.roles, ['ThreatHunting.Read.All']);
+    assert.deepEqual(g.roles, DEMO.apps.socAutomation.graphRoles);
   });
 
   test('HTTP Basic client authentication works on v2', async () => {

@@ -15,6 +15,13 @@ const LABELS: Record<string, { type: string; label: string }> = {
   'mde-hunting:graph': { type: 'mde-hunting', label: 'Advanced hunting (Graph)' },
   'mde-hunting:mde': { type: 'mde-hunting', label: 'Advanced hunting (MDE API)' },
   'mde-isolate': { type: 'mde-isolate', label: 'Isolate / release machine' },
+  'mde-alerts:graph': { type: 'mde-alerts', label: 'List alerts (Graph)' },
+  'mde-alert-trigger:alerts': { type: 'mde-alert-trigger', label: 'Alert trigger (alerts)' },
+  'mde-alert-trigger:incidents': { type: 'mde-alert-trigger', label: 'Alert trigger (incidents)' },
+  'mde-alert-update:alert': { type: 'mde-alert-update', label: 'Update / comment alert (Graph)' },
+  'mde-alert-update:incident': { type: 'mde-alert-update', label: 'Update / comment incident' },
+  'mde-alert-update:mde': { type: 'mde-alert-update', label: 'Update / comment alert (MDE API)' },
+  'mde-incidents': { type: 'mde-incidents', label: 'List / get incidents' },
 };
 
 export const NODE_REQUIREMENTS: NodeRequirement[] = Object.entries(LABELS).map(([key, { type, label }]) => ({
