@@ -19,6 +19,7 @@ const nodes = {
   alerts: require(path.join(dist, 'mde-alerts.js')),
   hunting: require(path.join(dist, 'mde-hunting.js')),
   isolate: require(path.join(dist, 'mde-isolate.js')),
+  alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
 };
 const allNodes = Object.values(nodes);
 
