@@ -108,6 +108,8 @@ function printGuide(nr, sim, flows, deployed) {
     `  4. ${c.b('04 Token and http request')}: press "List 5 machines" (a token + the core http request node).`,
     `  5. ${c.b('05 Release isolation')}: press "Analyst approves: last isolated by 01" to release the machine of step 1`,
     `     (within 30 s of the isolation the contradictory-action rail refuses it: that is on purpose).`,
+    `  6. ${c.b('06 Incident triage')}: press "Triage unassigned incidents": each active incident gets an owner and a`,
+    `     comment (test-file incidents are resolved as a security test); the debug sidebar shows what was written.`,
     `  Palette: the ${c.b('Microsoft Defender')} category on the left. Import > Examples > ${env.MODULE} has the same playbooks.`,
     `  Real tenant: double-click the connection in the Configuration nodes sidebar, set cloud, tenant, client ID and secret.`,
     '',

@@ -19,9 +19,16 @@ const nodes = {
   alerts: require(path.join(dist, 'mde-alerts.js')),
   hunting: require(path.join(dist, 'mde-hunting.js')),
   isolate: require(path.join(dist, 'mde-isolate.js')),
+  alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
+  incidents: require(path.join(dist, 'mde-incidents.js')),
   alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
 };
 const allNodes = Object.values(nodes);
+
+/** Core nodes of the Node-RED under test (inject, function, switch, debug ...), for playbook tests. */
+function coreNode(file) {
+  return require(require.resolve(`@node-red/nodes/core/${file}`, { paths: [path.dirname(redPath)] }));
+}
 
 function nodeRedVersion() {
   return require(path.join(path.dirname(redPath), '..', 'package.json')).version;
@@ -34,4 +41,4 @@ function useFreshStateDir() {
   return dir;
 }
 
-module.exports = { helper, nodes, allNodes, nodeRedVersion, useFreshStateDir, userDir, which };
+module.exports = { helper, nodes, allNodes, coreNode, nodeRedVersion, useFreshStateDir, userDir, which };
