@@ -21,7 +21,7 @@ function triggerFlow(sim, props = {}, cfg = {}) {
     configNode(sim, cfg),
     {
       id: 'trigger', type: 'mde-alert-trigger', z: 'tab', name: '', config: 'cfg', source: 'alerts', mode: 'created',
-      interval: 3600, lookback: 60, overlap: 5, severity: '', status: '', serviceSource: '', classification: '', determination: '', assignedTo: '',
+      interval: 3600, lookback: 60, overlap: 5, severity: '', statusFilter: '', serviceSource: '', classification: '', determination: '', assignedTo: '',
       wires: [['out']], ...props,
     },
     { id: 'out', type: 'helper', z: 'tab' },
@@ -270,7 +270,7 @@ describe('mde-alert-trigger node', () => {
 
   it('passes the filters to the list call and sends only matching alerts', async () => {
     sim = await simulator({ alerts: 200 });
-    const { received, dir } = await deploy({ lookback: 7 * 24 * 60, severity: 'high', status: 'new' });
+    const { received, dir } = await deploy({ lookback: 7 * 24 * 60, severity: 'high', statusFilter: 'new' });
     await pollNow();
     const start = savedCheckpoint(dir).start;
     const expected = sim.state.alerts.filter((a) => a.alertCreationTime >= start && a.severity === 'High' && a.status === 'New');

@@ -52,11 +52,14 @@ describe('readTriggerSettings', () => {
   });
 
   it('splits filter lists and refuses filters of the wrong type', () => {
-    const s = readTriggerSettings({ severity: 'high, medium', status: 'new', serviceSource: ['microsoftDefenderForEndpoint'], assignedTo: ' a@b.c ' });
+    const s = readTriggerSettings({ severity: 'high, medium', statusFilter: 'new', serviceSource: ['microsoftDefenderForEndpoint'], assignedTo: ' a@b.c ' });
     assert.deepEqual(s.filters.severity, ['high', 'medium']);
     assert.deepEqual(s.filters.serviceSource, ['microsoftDefenderForEndpoint']);
     assert.equal(s.filters.assignedTo, 'a@b.c');
+    assert.deepEqual(s.filters.status, ['new']);
     assert.throws(() => readTriggerSettings({ severity: 3 }), /severity filter must be text/);
+    // What a property named "status" would hold after the editor showed the node's status.
+    assert.throws(() => readTriggerSettings({ statusFilter: { fill: 'green', shape: 'dot', text: '3 alerts' } }), /status filter must be text/);
     assert.throws(() => readTriggerSettings({ assignedTo: 42 }), /assigned-to filter must be text/);
   });
 });

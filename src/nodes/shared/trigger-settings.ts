@@ -17,7 +17,8 @@ export interface TriggerDef extends NodeDef {
   lookback?: unknown;
   overlap?: unknown;
   severity?: unknown;
-  status?: unknown;
+  /** Not `status`: the editor keeps a node's runtime status display in node.status. */
+  statusFilter?: unknown;
   serviceSource?: unknown;
   classification?: unknown;
   determination?: unknown;
@@ -87,7 +88,7 @@ export function readTriggerSettings(def: TriggerDef, minIntervalSetting: unknown
     overlapMs: quantity(def.overlap, 'overlap window', 'minutes', 0, MAX_OVERLAP_MINUTES, TRIGGER_DEFAULTS.overlapMinutes) * 60_000,
     filters: {
       severity: list(def.severity, 'severity'),
-      status: list(def.status, 'status'),
+      status: list(def.statusFilter, 'status'),
       serviceSource: list(def.serviceSource, 'service source'),
       classification: list(def.classification, 'classification'),
       determination: list(def.determination, 'determination'),
