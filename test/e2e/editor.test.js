@@ -8,8 +8,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { env, startStack, stopStack, screenshot, openEditor, deploy } = require('./harness');
 
-const TYPES = ['mde-token', 'mde-alerts', 'mde-hunting', 'mde-isolate', 'mde-alert-update', 'mde-incidents'];
-const ICONS = { 'mde-token': 'mde-key.svg', 'mde-alerts': 'mde-alert.svg', 'mde-hunting': 'mde-hunt.svg', 'mde-isolate': 'mde-isolate.svg', 'mde-alert-update': 'mde-alert-update.svg', 'mde-incidents': 'mde-incident.svg', 'mde-config': 'mde-shield.svg' };
+const TYPES = ['mde-token', 'mde-alerts', 'mde-hunting', 'mde-isolate', 'mde-alert-update', 'mde-incidents', 'mde-alert-trigger'];
+const ICONS = { 'mde-token': 'mde-key.svg', 'mde-alerts': 'mde-alert.svg', 'mde-hunting': 'mde-hunt.svg', 'mde-isolate': 'mde-isolate.svg', 'mde-alert-update': 'mde-alert-update.svg', 'mde-incidents': 'mde-incident.svg', 'mde-alert-trigger': 'mde-bell.svg', 'mde-config': 'mde-shield.svg' };
 const WRONG_SECRET = 'Wrong~secret-value-e2e';
 
 describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 240_000 }, () => {
@@ -262,7 +262,9 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
       await screenshot(page, `07-example-${ex.file.slice(0, 2)}`);
     }
 
-    // Playbook 01 really runs: alert -> hunt -> isolate (Selective) -> wait -> report.
+    // Playbook 01 really runs: new High alert -> trigger -> hunt -> isolate (Selective) -> wait -> alert updated -> report.
+    const target = stack.sim.state.machines.find((m) => !m.machineTags.includes('DoNotIsolate') && m.osPlatform.startsWith('Windows1'));
+    stack.sim.addAlert({ severity: 'High', machineId: target.id, computerDnsName: target.computerDnsName });
     const tab01 = await page.evaluate(() => RED.nodes.createCompleteNodeSet().find((n) => n.type === 'tab' && n.label.startsWith('01 ')).id);
     await page.evaluate((id) => RED.workspaces.show(id), tab01);
     await page.evaluate(() => {
@@ -279,8 +281,8 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     assert.match(reportText, /isolated \(Selective\)/, reportText);
     assert.match(reportText, /Action [0-9a-f-]{36}: Succeeded/, reportText);
     const isolated = stack.sim.snapshot().machines.filter((m) => m.isolationState === 'Isolated');
-    assert.equal(isolated.length, 1, 'the simulator isolated exactly one machine');
-    assert.ok(!isolated[0].machineTags.includes('DoNotIsolate'), 'never a protected machine');
+    assert.ok(isolated.some((m) => m.id === target.id), "the new alert's machine is isolated");
+    assert.ok(isolated.every((m) => !m.machineTags.includes('DoNotIsolate')), 'never a protected machine');
     await screenshot(page, '08-playbook-01-report');
     assert.deepEqual(stack.pageErrors, [], 'no uncaught errors in the editor page');
   });

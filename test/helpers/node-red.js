@@ -21,6 +21,7 @@ const nodes = {
   isolate: require(path.join(dist, 'mde-isolate.js')),
   alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
   incidents: require(path.join(dist, 'mde-incidents.js')),
+  alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
 };
 const allNodes = Object.values(nodes);
 

@@ -1,0 +1,234 @@
+// Alert / incident trigger: polls Microsoft Graph on a schedule and sends each new (or updated)
+// alert once, in time order, one message each. The engine (checkpoint, overlap, de-dup, order,
+// changed fields) is the client's AlertPoller; this file owns the schedule, status, messages,
+// the error funnel and the editor's checkpoint routes.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Request, Response } from 'express';
+import { AlertPoller, type Emission, type PollOutcome, type PolledItem } from '../client/alert-poller';
+import { graphPollSource } from '../client/alert-poll-source';
+import { fileCheckpointStore } from '../client/checkpoint-store';
+import { MdeError, MdeInputError } from '../client/errors';
+import { resolveConfig } from './shared/base';
+import { translate } from './shared/i18n';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from './shared/node-types';
+import { StatusReporter } from './shared/status';
+import { readTriggerSettings, type TriggerDef, type TriggerSettings } from './shared/trigger-settings';
+
+const TYPE = 'mde-alert-trigger';
+const CHECKPOINT_FILE = 'mde-trigger-checkpoints.json';
+
+/** What the editor's routes may ask of a deployed trigger. */
+interface TriggerNode extends Node {
+  checkpointState(): Promise<{ checkpoint: string | null; since: string; remembered: number }>;
+  resetCheckpoint(): Promise<{ checkpoint: string | null; since: string; remembered: number }>;
+}
+
+interface Waiting {
+  msg: NodeMessageInFlow;
+  done: DoneFn;
+}
+
+const clock = (): string => new Date().toTimeString().slice(0, 8);
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export = function register(RED: NodeAPI): void {
+  const runtimeSettings = RED.settings as unknown as Record<string, unknown>;
+  const stateDir = String(runtimeSettings.mdeConfigStateDir ?? runtimeSettings.userDir ?? path.join(os.homedir(), '.node-red'));
+  const store = fileCheckpointStore(path.join(stateDir, CHECKPOINT_FILE), { onProblem: (message) => RED.log.warn(message) });
+  // settings.js `mdeAlertTriggerMinIntervalSeconds`: tests and benchmarks poll faster than the 10 s floor.
+  const minIntervalSeconds = runtimeSettings.mdeAlertTriggerMinIntervalSeconds ?? 10;
+
+  function MdeAlertTrigger(this: TriggerNode, def: TriggerDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const status = new StatusReporter(node);
+
+    let settings: TriggerSettings;
+    let poller: AlertPoller<PolledItem>;
+    try {
+      settings = readTriggerSettings(def, minIntervalSeconds);
+      const config = resolveConfig(RED, TYPE, def.config);
+      const http = config.connection().http;
+      const source = graphPollSource(http, settings.source, settings.filters, {
+        onWait: (info) => status.waiting(translate(RED, `${TYPE}.status.waiting`, { seconds: Math.ceil(info.waitMs / 1000) })),
+      });
+      poller = new AlertPoller({
+        source,
+        store,
+        key: `${node.id}|${config.tenantId.toLowerCase()}|${settings.source}`,
+        mode: settings.mode,
+        lookbackMs: settings.lookbackMs,
+        overlapMs: settings.overlapMs,
+      });
+    } catch (err) {
+      // Nothing polls with settings we cannot trust; a message on the input gets the same error.
+      const error = asError(err);
+      status.error(error instanceof MdeError ? error.code : translate(RED, `${TYPE}.status.error`));
+      node.error(error.message);
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: DoneFn) => done(error));
+      const unavailable = (): Promise<never> => Promise.reject(error);
+      Object.assign(node, { checkpointState: unavailable, resetCheckpoint: unavailable });
+      return;
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    let closing = false;
+    let running: { controller: AbortController; finished: Promise<void> } | undefined;
+    /** Input messages waiting for the next poll (a message during a poll asks for one more). */
+    let waiting: Waiting[] = [];
+
+    function schedule(delayMs: number): void {
+      if (closing) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        void cycle();
+      }, delayMs);
+    }
+
+    function messageFor(e: Emission<PolledItem>): NodeMessage {
+      const mde: Record<string, unknown> = { source: settings.source, event: e.event, field: poller.field, time: e.time };
+      if (e.changed !== undefined) mde.changed = e.changed;
+      return { _msgid: RED.util.generateId(), topic: e.id, payload: e.item, mde } as NodeMessage;
+    }
+
+    function reportSuccess(outcome: PollOutcome): void {
+      if (outcome.aborted) return;
+      const noun = settings.source === 'incidents' ? 'incidents' : 'alerts';
+      if (outcome.more) status.requesting(translate(RED, `${TYPE}.status.draining`, { count: outcome.emitted }));
+      else if (outcome.emitted) status.ok(translate(RED, `${TYPE}.status.count-${noun}`, { count: outcome.emitted, time: clock() }));
+      else status.ok(translate(RED, `${TYPE}.status.none-${noun}`, { time: clock() }));
+      if (outcome.malformed) node.warn(translate(RED, `${TYPE}.errors.malformed`, { count: outcome.malformed }));
+    }
+
+    function reportFailure(error: Error, waiters: Waiting[]): void {
+      status.error(error instanceof MdeError ? error.code : translate(RED, `${TYPE}.status.error`));
+      const details = error instanceof MdeError ? error.toJSON() : { message: error.message };
+      if (waiters.length) {
+        for (const w of waiters) {
+          w.msg.mde = { ...(w.msg.mde && typeof w.msg.mde === 'object' ? (w.msg.mde as Record<string, unknown>) : {}), error: details };
+          w.done(error);
+        }
+        return;
+      }
+      // A scheduled poll has no message of its own: give Catch nodes one that says what failed.
+      node.error(error, { _msgid: RED.util.generateId(), payload: null, mde: { source: settings.source, error: details } } as NodeMessage);
+    }
+
+    async function cycle(): Promise<void> {
+      if (closing) return;
+      if (running) {
+        // The running poll's query is already out: messages that came meanwhile get the next one.
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const waiters = waiting;
+      waiting = [];
+      const controller = new AbortController();
+      let outcome: PollOutcome | undefined;
+      let failure: Error | undefined;
+      const finished = (async () => {
+        status.requesting(translate(RED, `${TYPE}.status.polling`));
+        try {
+          outcome = await poller.poll({ signal: controller.signal, emit: (e) => node.send(messageFor(e)) });
+        } catch (err) {
+          failure = asError(err);
+        }
+      })();
+      running = { controller, finished };
+      await finished;
+      running = undefined;
+      if (closing) {
+        for (const w of waiters) w.done();
+        return;
+      }
+      if (failure) reportFailure(failure, waiters);
+      else {
+        reportSuccess(outcome as PollOutcome);
+        for (const w of waiters) w.done();
+      }
+      // Right away when more is waiting (a capped batch, or messages that came during the poll);
+      // otherwise after the interval. A failed poll is retried after the interval too.
+      schedule(waiting.length || (!failure && outcome?.more) ? 0 : settings.intervalMs);
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: DoneFn) => {
+      waiting.push({ msg, done });
+      if (!running) schedule(0);
+    });
+
+    async function stopRunningPoll(): Promise<void> {
+      if (!running) return;
+      running.controller.abort();
+      await running.finished;
+    }
+
+    Object.assign(node, {
+      checkpointState: () => poller.state(),
+      async resetCheckpoint() {
+        await stopRunningPoll();
+        await poller.reset();
+        status.info(translate(RED, `${TYPE}.status.reset`));
+        schedule(0);
+        return poller.state();
+      },
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const pending = waiting;
+      waiting = [];
+      stopRunningPoll()
+        .then(() => store.flush())
+        .catch((err: unknown) => node.warn(translate(RED, `${TYPE}.errors.flush`, { reason: asError(err).message })))
+        .finally(() => {
+          for (const w of pending) w.done();
+          status.clear();
+          done();
+        });
+    });
+
+    schedule(0);
+  }
+
+  RED.nodes.registerType(TYPE, MdeAlertTrigger as never, {
+    settings: { mdeAlertTriggerMinIntervalSeconds: { value: 10, exportable: true } },
+  } as never);
+  registerCheckpointRoutes(RED);
+};
+
+/** The editor's view of a trigger's checkpoint, and its Reset button. Times and counts only. */
+function registerCheckpointRoutes(RED: NodeAPI): void {
+  const lookup = (req: Request, res: Response): TriggerNode | undefined => {
+    const node = RED.nodes.getNode(String(req.params.id)) as TriggerNode | null;
+    if (!node || node.type !== TYPE || typeof node.resetCheckpoint !== 'function') {
+      res.status(404).json({ ok: false, error: translate(RED, `${TYPE}.errors.not-deployed`) });
+      return undefined;
+    }
+    return node;
+  };
+  const answer = (res: Response, work: Promise<Record<string, unknown>>): void => {
+    work.then(
+      (state) => res.json({ ok: true, ...state }),
+      (err: unknown) => {
+        const error = asError(err);
+        res.status(error instanceof MdeInputError ? 409 : 500).json({ ok: false, error: error.message, code: error instanceof MdeError ? error.code : undefined });
+      },
+    );
+  };
+  RED.httpAdmin.get(`/${TYPE}/:id/checkpoint`, RED.auth.needsPermission(`${TYPE}.read`), (req: Request, res: Response) => {
+    const node = lookup(req, res);
+    if (node) answer(res, node.checkpointState());
+  });
+  RED.httpAdmin.post(`/${TYPE}/:id/reset`, RED.auth.needsPermission(`${TYPE}.write`), (req: Request, res: Response) => {
+    const node = lookup(req, res);
+    if (node) answer(res, node.resetCheckpoint());
+  });
+}
