@@ -47,7 +47,7 @@ const commands = {
   summary,
   /** First request lines of the log (debugging: which URLs a flow really called). */
   sample({ n = 5, kind } = {}) {
-    return log().filter((e) => !kind || e.kind === kind).slice(0, n).map((e) => ({ method: e.method, path: e.path, query: e.query, status: e.status, kind: e.kind }));
+    return log().filter((e) => !kind || e.kind === kind).slice(0, n).map((e) => ({ time: e.time, method: e.method, path: e.path, query: e.query, status: e.status, kind: e.kind }));
   },
   setRateLimits(value) {
     sim.setRateLimits(value);

@@ -11,6 +11,8 @@ export interface BufferedResponse {
   statusCode: number;
   headers: ResponseHeaders;
   body: Buffer;
+  /** When the status line and headers arrived (Date.now()): the service had counted the call by then. */
+  respondedAt: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function requestBuffer(url: string, options: OptionsInit): Promise<
   if (options.json === undefined && options.body === undefined && options.form === undefined && method !== 'GET' && method !== 'HEAD') stream.end();
   return new Promise((resolve, reject) => {
     let response: { statusCode: number; headers: ResponseHeaders } | undefined;
+    let respondedAt = 0;
     let buffer: Buffer | undefined;
     let offset = 0;
     let settled = false;
@@ -46,6 +49,7 @@ export async function requestBuffer(url: string, options: OptionsInit): Promise<
     };
     stream.on('response', (r: { statusCode: number; headers: ResponseHeaders }) => {
       response = r;
+      respondedAt = Date.now();
       const length = Number(r.headers['content-length']);
       if (Number.isSafeInteger(length) && length > 0 && !r.headers['content-encoding']) buffer = Buffer.allocUnsafe(length);
     });
@@ -65,7 +69,7 @@ export async function requestBuffer(url: string, options: OptionsInit): Promise<
       if (settled) return;
       if (!response) return fail(new Error('the connection ended without a response'));
       settled = true;
-      resolve({ statusCode: response.statusCode, headers: response.headers, body: buffer ? buffer.subarray(0, offset) : Buffer.concat(chunks) });
+      resolve({ statusCode: response.statusCode, headers: response.headers, body: buffer ? buffer.subarray(0, offset) : Buffer.concat(chunks), respondedAt });
     });
     stream.on('error', fail);
     stream.on('close', () => fail(new Error('the connection closed before the response was complete')));

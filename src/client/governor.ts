@@ -60,12 +60,14 @@ export interface AcquireOptions {
 
 /**
  * A granted call. The grant is first dated when the slot is handed out; the service counts the
- * call when it arrives, up to a connection set-up later, so the slot is re-dated when the
- * response comes back (`counted`). A 429 did not use the service's budget (`refunded`), so the
- * retry is not charged twice.
+ * call when it arrives, up to a connection set-up later, so the slot is re-dated to when the
+ * answer began (`counted`): the service had counted the call by then, and a large body's
+ * download time does not delay the next window. A 429 did not use the service's budget
+ * (`refunded`), so the retry is not charged twice.
  */
 export interface RateSlot {
-  counted(): void;
+  /** `answeredAgoMs`: how long ago the answer's status line arrived (0 or absent: now). */
+  counted(answeredAgoMs?: number): void;
   refunded(): void;
 }
 
@@ -219,12 +221,12 @@ export class RateGovernor {
   private slot(grantedAt: number): RateSlot {
     let settled = false;
     return {
-      counted: () => {
+      counted: (answeredAgoMs = 0) => {
         if (settled) return;
         settled = true;
-        const now = this.clock.now();
-        if (now > grantedAt && this.removeGrant(grantedAt)) {
-          this.insertGrant(now);
+        const answeredAt = this.clock.now() - Math.max(0, answeredAgoMs);
+        if (answeredAt > grantedAt && this.removeGrant(grantedAt)) {
+          this.insertGrant(answeredAt);
           this.pump();
         }
       },

@@ -390,7 +390,7 @@ export class MdeHttp {
 
       const status = res.statusCode;
       if (status === 429) slot?.refunded();
-      else slot?.counted();
+      else slot?.counted(Date.now() - res.respondedAt);
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
       const raw: Buffer = res.body;
 

@@ -130,6 +130,7 @@ export = function register(RED: NodeAPI): void {
       const waiters = waiting;
       waiting = [];
       const controller = new AbortController();
+      const startedAt = Date.now();
       let outcome: PollOutcome | undefined;
       let failure: Error | undefined;
       const finished = (async () => {
@@ -153,8 +154,11 @@ export = function register(RED: NodeAPI): void {
         for (const w of waiters) w.done();
       }
       // Right away when more is waiting (a capped batch, or messages that came during the poll);
-      // otherwise after the interval. A failed poll is retried after the interval too.
-      schedule(waiting.length || (!failure && outcome?.more) ? 0 : settings.intervalMs);
+      // otherwise one interval after this poll STARTED, so polls keep a steady cadence (3600 /
+      // interval an hour) and an alert waits at most one interval plus one round trip. A failed
+      // poll is retried on the same cadence.
+      const nextInMs = Math.max(0, settings.intervalMs - (Date.now() - startedAt));
+      schedule(waiting.length || (!failure && outcome?.more) ? 0 : nextInMs);
     }
 
     node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: DoneFn) => {

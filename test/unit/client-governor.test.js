@@ -159,3 +159,22 @@ test('a refused call (429) gives its slot back, so its retry is not charged twic
   first.counted(); // settling twice is harmless
   assert.equal(g.nextFreeInMs() > 0, true, 'the retry holds the only slot');
 });
+
+test('a slot is dated when the answer began, not when a large body finished downloading', async () => {
+  const clock = fakeClock();
+  const g = new RateGovernor([{ limit: 1, windowMs: 1_000 }], clock);
+  const a = await g.acquire();
+  let second = false;
+  const b = g.acquire().then((slot) => {
+    second = true;
+    return slot;
+  });
+  // The status line arrived 200 ms after the grant; the body took 500 ms more to download.
+  await clock.advance(700);
+  a.counted(500);
+  await clock.advance(450); // 1 150 ms after the grant, 950 ms after the answer began
+  assert.equal(second, false, 'the window runs from the start of the answer');
+  await clock.advance(100); // 1 050 ms after the answer began
+  assert.equal(second, true, 'the body download does not hold the next call back');
+  (await b).counted();
+});
