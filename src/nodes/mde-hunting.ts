@@ -6,6 +6,7 @@ import { runHuntingQuery } from '../client/hunting';
 import { checkKqlTemplate, renderKqlTemplate } from '../client/kql';
 import { wireActionNode } from './shared/base';
 import { sendSplit } from './shared/emit';
+import { booleanSetting, choiceSetting, textSetting, type Settings } from './shared/action-settings';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 
 interface MdeHuntingDef extends NodeDef {
@@ -22,11 +23,27 @@ export = function register(RED: NodeAPI): void {
   function MdeHunting(this: Node, def: MdeHuntingDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const template = (def.query ?? '').trim();
-    const api = def.api === 'mde' ? 'mde' : 'graph';
-    const allowRaw = Boolean(def.allowRaw);
+    // Imported or hand-edited flows carry any value: a wrong one is refused, never defaulted.
+    let settingsError: Error | undefined;
+    let template = '';
+    let api: 'graph' | 'mde' = 'graph';
+    let allowRaw = false;
+    let convertDates = false;
+    let split = false;
+    let timespan = '';
+    try {
+      const settings = def as unknown as Settings;
+      template = textSetting(settings, 'query', '').trim();
+      api = choiceSetting(settings, 'api', ['graph', 'mde'] as const, 'graph');
+      allowRaw = booleanSetting(settings, 'allowRaw', false);
+      convertDates = booleanSetting(settings, 'convertDates', false);
+      split = choiceSetting(settings, 'outputMode', ['array', 'split'] as const, 'array') === 'split';
+      timespan = textSetting(settings, 'timespan', '').trim();
+    } catch (err) {
+      settingsError = err as Error;
+    }
     let templateError: Error | undefined;
-    if (template) {
+    if (template && !settingsError) {
       // Reject raw / partial tags and placeholders written inside quotes or comments at deploy
       // time, not on the first alert at 3 a.m.; every message is then refused with the reason.
       try {
@@ -40,6 +57,7 @@ export = function register(RED: NodeAPI): void {
       type: 'mde-hunting',
       configId: def.config,
       async onInput({ msg, send, status, config, signal }) {
+        if (settingsError) throw settingsError;
         if (templateError) throw templateError;
         let query: string;
         if (template) {
@@ -55,8 +73,8 @@ export = function register(RED: NodeAPI): void {
         const http = config.connection().http;
         const result = await runHuntingQuery(http, query, {
           api,
-          timespan: def.timespan?.trim() || undefined,
-          convertDates: Boolean(def.convertDates),
+          timespan: timespan || undefined,
+          convertDates,
           signal,
           onWait: (info: { waitMs: number }) =>
             status.waiting(translate(RED, 'mde-hunting.status.waiting', { seconds: Math.ceil(info.waitMs / 1000) })),
@@ -65,7 +83,7 @@ export = function register(RED: NodeAPI): void {
         msg.stats = result.stats;
         msg.mde = { request: 'advanced hunting', api: result.api, rowCount: result.results.length, query };
         status.ok(translate(RED, 'mde-hunting.status.rows', { count: result.results.length }));
-        if (def.outputMode === 'split') {
+        if (split) {
           await sendSplit(send, msg, result.results, signal);
         } else {
           msg.payload = result.results;
@@ -73,7 +91,10 @@ export = function register(RED: NodeAPI): void {
         }
       },
     });
-    if (templateError) {
+    if (settingsError) {
+      status.error('InvalidSetting');
+      node.warn(settingsError.message);
+    } else if (templateError) {
       status.error(translate(RED, 'mde-hunting.status.template'));
       node.warn(templateError.message);
     }

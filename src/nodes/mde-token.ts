@@ -7,7 +7,7 @@ import type { Audience } from '../client/types';
 import { wireActionNode } from './shared/base';
 import { tokenNodeNeeds, unmetRoleGroups } from '../client/permissions';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
-import { splitList } from './shared/typed-input';
+import { choiceSetting, listSetting, type Settings } from './shared/action-settings';
 
 interface MdeTokenDef extends NodeDef {
   config?: string;
@@ -18,13 +18,22 @@ interface MdeTokenDef extends NodeDef {
 export = function register(RED: NodeAPI): void {
   function MdeToken(this: Node, def: MdeTokenDef): void {
     RED.nodes.createNode(this, def);
-    const audience: Audience = def.audience === 'graph' ? 'graph' : 'mde';
-    const required = splitList(def.requiredRoles);
+    // Imported or hand-edited flows carry any value: a wrong one is refused, never defaulted.
+    let settingsError: Error | undefined;
+    let audience: Audience = 'mde';
+    let required: string[] = [];
+    try {
+      audience = choiceSetting(def as unknown as Settings, 'audience', ['mde', 'graph'] as const, 'mde');
+      required = listSetting(def as unknown as Settings, 'requiredRoles', []);
+    } catch (err) {
+      settingsError = err as Error;
+    }
 
-    wireActionNode(RED, this, {
+    const status = wireActionNode(RED, this, {
       type: 'mde-token',
       configId: def.config,
       async onInput({ msg, send, status, config }) {
+        if (settingsError) throw settingsError;
         status.requesting(translate(RED, 'mde-token.status.requesting'));
         const token = await config.connection().getToken(audience);
         const missing = unmetRoleGroups(token.roles, tokenNodeNeeds(required)).map((anyOf) => anyOf[0]);
@@ -49,6 +58,10 @@ export = function register(RED: NodeAPI): void {
         send(msg);
       },
     });
+    if (settingsError) {
+      status.error('InvalidSetting');
+      this.warn(settingsError.message);
+    }
   }
 
   RED.nodes.registerType('mde-token', MdeToken as never);

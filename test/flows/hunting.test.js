@@ -128,6 +128,33 @@ describe('mde-hunting node', () => {
     assert.equal(tokenRequests(sim).length, 0, 'not even a token was requested');
   });
 
+  it('refuses unknown settings (api, output, flags) at deploy and per message, never falling back to a default', async () => {
+    sim = await simulator();
+    const query = 'DeviceInfo | take 1';
+    const cases = [
+      [{ api: 'defender' }, /"api" is "defender".*"graph" or "mde"/],
+      [{ outputMode: 'rows' }, /"outputMode" is "rows".*"array" or "split"/],
+      [{ allowRaw: 'yes' }, /"allowRaw" .*true or false/],
+      [{ convertDates: 1 }, /"convertDates" is the number 1.*true or false/],
+      [{ query: 42 }, /"query" is the number 42.*text/],
+    ];
+    for (const [props, message] of cases) {
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.hunting], huntingFlow(sim, { query, ...props }), secretCredentials());
+      const hunt = helper.getNode('hunt');
+      const atDeploy = hunt.status.args.map((a) => a[0]);
+      assert.equal(atDeploy.at(-1).fill, 'red', `${JSON.stringify(props)}: ${JSON.stringify(atDeploy)}`);
+      assert.equal(atDeploy.at(-1).text, 'InvalidSetting');
+      const caught = nextMessage(helper.getNode('caught'));
+      hunt.receive({ payload: 'x' });
+      const msg = await caught;
+      assert.match(msg.error.message, message, JSON.stringify(props));
+      assert.equal(msg.error.code, 'InvalidSetting');
+      await helper.unload();
+    }
+    assert.equal(apiRequests(sim).length, 0, 'no hunting request was sent');
+  });
+
   it('runs a templated hunt for a message with circular req / res, functions and getters (an http in flow)', async () => {
     sim = await simulator();
     const machine = sim.state.machines[0];

@@ -171,6 +171,26 @@ describe('mde-token node', () => {
     assert.equal(tokenRequests(sim).length, 0);
   });
 
+  it('refuses an unknown audience or a wrong-typed role list at deploy and per message, with no token requested', async () => {
+    sim = await simulator();
+    for (const [token, message] of [
+      [{ audience: 'azure' }, /"audience" is "azure".*"mde" or "graph"/],
+      [{ requiredRoles: 7 }, /"requiredRoles" is the number 7/],
+    ]) {
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.token], tokenFlow(sim, { token }), secretCredentials());
+      const atDeploy = helper.getNode('tok').status.args.map((a) => a[0]);
+      assert.deepEqual(atDeploy.at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('tok').receive({});
+      const msg = await caught;
+      assert.match(msg.error.message, message);
+      assert.equal(msg.token, undefined, 'no token on the message');
+      await helper.unload();
+    }
+    assert.equal(tokenRequests(sim).length, 0);
+  });
+
   it('routes a missing config node to Catch instead of crashing', async () => {
     useFreshStateDir();
     const flow = [tab, { id: 'tok', type: 'mde-token', z: 'tab', config: '', wires: [['out']] }, { id: 'out', type: 'helper', z: 'tab' }, { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] }, { id: 'caught', type: 'helper', z: 'tab' }];
