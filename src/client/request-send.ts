@@ -138,6 +138,7 @@ export async function sendGenericRequest(http: MdeHttp, r: GenericRequest): Prom
   const max = r.paging.maxItems;
   if (r.paging.mode === 'nextLink') {
     let target: { path: string; searchParams?: ApiRequest['searchParams'] } = { path: r.path, searchParams: r.query };
+    const seen = new Set<string>();
     for (;;) {
       const res = await call(http, { ...base, method: 'GET', ...target });
       status = res.status;
@@ -147,6 +148,9 @@ export async function sendGenericRequest(http: MdeHttp, r: GenericRequest): Prom
       r.onPage?.({ pages, count: items.length });
       if (page.nextLink === undefined || page.nextLink === null) return { status, payload: items.slice(0, max), pages, count: Math.min(items.length, max), truncated: items.length > max };
       if (items.length >= max) return { status, payload: items.slice(0, max), pages, count: max, truncated: true };
+      // A link seen before would page forever (a service or proxy fault): stop with what we know.
+      if (seen.has(String(page.nextLink))) throw new MdeError(`${api} sent the same @odata.nextLink twice; paging stopped.`, { code: 'InvalidResponse' });
+      seen.add(String(page.nextLink));
       target = sameHostNextLink(http, r.audience, page.nextLink);
     }
   }

@@ -187,6 +187,16 @@ describe('mde-request node', () => {
     assert.match(e.error.message, /another host/);
     assert.equal(other.requests.length, 0, 'the other host got nothing, no token request either');
     assert.equal(apiRequests(sim).length, 1);
+    await helper.unload();
+
+    // A link that comes back again would page forever: stopped at its second sight.
+    sim.clearLog();
+    const loop = { value: [{ id: 'a1' }], '@odata.nextLink': `${sim.url}/v1.0/security/alerts_v2?$skiptoken=loop` };
+    sim.setFaults({ failNext: [{ status: 200, pathIncludes: 'alerts_v2', count: 2, body: loop }] });
+    const again = await run({ api: 'graph', path: '/v1.0/security/alerts_v2', paging: 'nextLink' }, {}, { expectError: true });
+    assert.equal(again.error.code, 'InvalidResponse');
+    assert.match(again.error.message, /same @odata\.nextLink twice/);
+    assert.equal(apiRequests(sim).length, 2);
   });
 
   it('refuses unknown settings with a red status at deploy and for every message, before any request', async () => {
