@@ -176,6 +176,20 @@ describe('mde-request node', () => {
     assert.equal(apiRequests(sim).length, 0);
   });
 
+  it('PATCHes a Graph alert with msg.payload as the body, through the Graph alerts budget', async () => {
+    sim = await simulator({ alerts: 5 });
+    const alert = sim.state.alerts.find((a) => a.status !== 'InProgress');
+    const msg = await run({ api: 'graph', method: 'PATCH', path: '/v1.0/security/alerts_v2/{{alertId}}' }, { alertId: alert.id, payload: { status: 'inProgress' } });
+    assert.equal(msg.mde.status, 200);
+    assert.equal(msg.payload.id, alert.id);
+    assert.equal(msg.payload.status, 'inProgress');
+    assert.equal(sim.state.alerts.find((a) => a.id === alert.id).status, 'InProgress');
+    const calls = apiRequests(sim);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].method, 'PATCH');
+    assert.equal(calls[0].family, 'graph-alerts');
+  });
+
   it('a nextLink to another host is refused: nothing is sent there', async () => {
     sim = await simulator({ alerts: 10 });
     const other = await simulator();
