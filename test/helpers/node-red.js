@@ -22,6 +22,7 @@ const nodes = {
   alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
   incidents: require(path.join(dist, 'mde-incidents.js')),
   alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
+  request: require(path.join(dist, 'mde-request.js')),
 };
 const allNodes = Object.values(nodes);
 
