@@ -11,6 +11,7 @@ import { wireActionNode } from './shared/base';
 import { checkAlertsSettings, settingName, type AlertsSettings, type MdeAlertsProperties } from './shared/alerts-settings';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from './shared/node-types';
 import { sendSplit } from './shared/emit';
+import { readRenamedStatus } from './shared/renamed-status';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
 
 interface MdeAlertsDef extends NodeDef, MdeAlertsProperties {
@@ -24,7 +25,8 @@ export = function register(RED: NodeAPI): void {
     let settings: AlertsSettings | undefined;
     let settingsError: MdeInputError | undefined;
     try {
-      settings = checkAlertsSettings(def);
+      const statusFilter = readRenamedStatus(RED, def, { type: 'mde-alerts', property: 'statusFilter' });
+      settings = checkAlertsSettings({ ...def, statusFilter, status: undefined });
     } catch (err) {
       if (!(err instanceof MdeInputError)) throw err;
       settingsError = err;

@@ -34,7 +34,7 @@ describe('mde-alerts node', () => {
 
   it('lists alerts filtered by severity and status, passing the rest of msg through', async () => {
     sim = await simulator({ alerts: 120 });
-    const msg = await run({ severity: 'High', status: 'New,InProgress' });
+    const msg = await run({ severity: 'High', statusFilter: 'New,InProgress' });
     assert.equal(msg.topic, 'keep');
     assert.ok(Array.isArray(msg.payload));
     const expected = sim.state.alerts.filter((a) => a.severity === 'High' && ['New', 'InProgress'].includes(a.status));
@@ -43,6 +43,44 @@ describe('mde-alerts node', () => {
     assert.ok(msg.payload.every((a) => a.severity === 'High' && ['New', 'InProgress'].includes(a.status)));
     assert.equal(msg.mde.count, expected.length);
     assert.match(msg.mde.filter, /severity eq 'High'/);
+  });
+
+  // The filter was called `status`; the editor keeps a node's status display in node.status and
+  // deployed { fill, shape, text } in its place once the node had shown a status.
+  it('a flow saved before the rename with status as text still filters on it', async () => {
+    sim = await simulator({ alerts: 120 });
+    const msg = await run({ status: 'Resolved' });
+    const expected = sim.state.alerts.filter((a) => a.status === 'Resolved');
+    assert.ok(expected.length > 0);
+    assert.deepEqual(msg.payload.map((a) => a.id).sort(), expected.map((a) => a.id).sort());
+    assert.equal(msg.mde.filter, "status eq 'Resolved'");
+  });
+
+  it('a status display left by the editor is refused at deploy and per message, never taken as "no filter"', async () => {
+    sim = await simulator({ alerts: 20 });
+    useFreshStateDir();
+    await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, { status: { fill: 'green', shape: 'dot', text: '12 alerts' } }), secretCredentials());
+    const node = helper.getNode('alerts');
+    assert.deepEqual(node.status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+    assert.ok(node.error.args.some((a) => /older version/.test(String(a[0]))), 'the reason is logged at deploy');
+    const caught = nextMessage(helper.getNode('caught'));
+    node.receive({ topic: 'keep' });
+    const msg = await caught;
+    assert.equal(msg.error.code, 'InvalidSetting');
+    assert.match(msg.error.message, /called "status"/);
+    assert.match(msg.error.message, /an object with the keys "fill", "shape", "text"/);
+    assert.match(msg.error.message, /choose the statuses again/);
+    assert.equal(apiRequests(sim).length, 0, 'nothing was sent');
+  });
+
+  it('statusFilter wins over a leftover status; one that is not text is refused with its name', async () => {
+    sim = await simulator({ alerts: 60 });
+    const msg = await run({ statusFilter: 'New', status: { fill: 'green', shape: 'dot', text: '3 alerts' } });
+    assert.ok(msg.payload.length > 0 && msg.payload.every((a) => a.status === 'New'));
+    await helper.unload();
+    const bad = await run({ statusFilter: ['New'] }, {}, { expectError: true });
+    assert.equal(bad.error.code, 'InvalidSetting');
+    assert.match(bad.error.message, /"statusFilter" must be text .*got an array of 1 item/);
   });
 
   it('takes filters from msg.filter over the dialog values', async () => {
@@ -183,7 +221,7 @@ describe('mde-alerts node', () => {
     const [machineId] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
     const expected = sim.state.alerts.filter((a) => a.machineId === machineId && a.status !== 'Resolved');
     assert.ok(expected.length > 0);
-    const msg = await run({ machineId: machineId.toUpperCase(), status: 'New,InProgress,Unknown' });
+    const msg = await run({ machineId: machineId.toUpperCase(), statusFilter: 'New,InProgress,Unknown' });
     assert.deepEqual(msg.payload.map((a) => a.id).sort(), expected.map((a) => a.id).sort());
     const sent = apiRequests(sim, (r) => /alerts$/.test(r.path));
     assert.deepEqual(sent.map((r) => r.path), [`/api/machines/${machineId}/alerts`]);

@@ -35,6 +35,12 @@ const ALERT_ID_TYPES = ['msg', 'flow', 'global', 'str', 'env', 'jsonata'];
 const SINCE_TYPES = ['str', 'msg', 'flow', 'global', 'env'];
 /** Dialog filter properties (everything msg.filter may override except the per-message `until`). */
 const DIALOG_FILTER_KEYS = ALERT_FILTER_KEYS.filter((k) => k !== 'until' && k !== 'since');
+/**
+ * Where the dialog keeps a filter when its name differs from msg.filter's: not `status`, because
+ * the editor keeps a node's status display in node.status (see renamed-status.ts; the node
+ * resolves a pre-rename flow's `status` into `statusFilter` before calling checkAlertsSettings).
+ */
+const DIALOG_PROPERTY: Partial<Record<AlertFilterKey, string>> = { status: 'statusFilter' };
 
 export function settingName(key: string): string {
   return `the node setting "${key}"`;
@@ -61,9 +67,9 @@ function typed(def: MdeAlertsProperties, valueKey: string, typeKey: string, type
   return { value, type };
 }
 
-function setting(key: AlertFilterKey, value: unknown, now: number): unknown {
+function setting(key: AlertFilterKey, value: unknown, now: number, property: string = key): unknown {
   try {
-    return parseAlertFilterValue(key, value, settingName(key), now);
+    return parseAlertFilterValue(key, value, settingName(property), now);
   } catch (err) {
     if (err instanceof MdeInputError) throw new MdeInputError(err.summary, { code: 'InvalidSetting', hint: err.hint });
     throw err;
@@ -80,7 +86,8 @@ export function checkAlertsSettings(def: MdeAlertsProperties, now = Date.now()):
   const since = typed(def, 'since', 'sinceType', SINCE_TYPES, { value: '', type: 'str' });
   const filters: AlertQueryPart = {};
   for (const key of DIALOG_FILTER_KEYS) {
-    if (def[key] !== undefined) (filters as Record<string, unknown>)[key] = setting(key, def[key], now);
+    const property = DIALOG_PROPERTY[key] ?? key;
+    if (def[property] !== undefined) (filters as Record<string, unknown>)[key] = setting(key, def[property], now, property);
   }
   let sinceText: string | undefined;
   if (since.type === 'str' && since.value.trim() !== '') {
