@@ -238,7 +238,7 @@ describe('mde-alert-update node', () => {
     assert.deepEqual(byLabel['Update / comment alert (Graph)'].missing, ['SecurityAlert.ReadWrite.All']);
     assert.deepEqual(byLabel['Update / comment incident'].missing, ['SecurityIncident.ReadWrite.All']);
     assert.deepEqual(byLabel['Update / comment alert (MDE API)'].missing, ['Alert.ReadWrite.All']);
-    assert.equal(byLabel['List alerts (Graph)'].ok, true);
+    assert.equal(byLabel['List / get alerts (Graph)'].ok, true);
     assert.equal(byLabel['Alert trigger (incidents)'].ok, true);
   });
 });
