@@ -124,7 +124,7 @@ const LISTS: Record<AlertApi, Partial<Record<ListKey, ListCheck>>> = {
     severity: { check: graphSeverity, allowed: enumHint(GRAPH_SEVERITIES) },
     status: { check: graphAlertStatus, allowed: enumHint(GRAPH_ALERT_STATUSES) },
     serviceSource: { check: graphServiceSource, allowed: enumHint(GRAPH_SERVICE_SOURCES) },
-    detectionSource: { check: graphDetectionSource, allowed: `a Graph detection source such as antivirus or microsoftDefenderForEndpoint (${GRAPH_DETECTION_SOURCES.length} values, listed in the help)` },
+    detectionSource: { check: graphDetectionSource, allowed: `a Graph detection source such as antivirus, customDetection or microsoftDefenderForEndpoint (one of the ${GRAPH_DETECTION_SOURCES.length} detectionSource members of Graph's alert resource)` },
     classification: { check: graphClassification, allowed: enumHint(GRAPH_CLASSIFICATIONS) },
     determination: { check: graphDetermination, allowed: enumHint(GRAPH_DETERMINATIONS) },
   },
