@@ -11,6 +11,7 @@ import { alertId } from '../client/odata';
 import { renderTextTemplate } from '../client/templates';
 import { describe } from '../client/validate';
 import { resolveConfig, wireActionNode } from './shared/base';
+import { readRenamedStatus } from './shared/renamed-status';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
 
@@ -20,7 +21,10 @@ interface MdeAlertUpdateDef extends NodeDef {
   api?: string;
   targetId?: string;
   targetIdType?: string;
-  status?: string;
+  /** The status to set. Not `status`: the editor keeps a node's status display in node.status. */
+  newStatus?: unknown;
+  /** Flows saved before the rename (see shared/renamed-status). */
+  status?: unknown;
   assignedTo?: string;
   classification?: string;
   determination?: string;
@@ -45,6 +49,14 @@ export = function register(RED: NodeAPI): void {
     // NR_FLOW_NAME is the tab's label (Node-RED >= 2.2), for comments like "flow {{flowName}}".
     const flowName = String(RED.util.evaluateNodeProperty('NR_FLOW_NAME', 'env', node, {}) ?? '');
     const idInput = { value: def.targetId || (target === 'incident' ? 'incidentId' : 'alertId'), type: def.targetIdType || 'msg' };
+    let dialogStatus = '';
+    let settingsError: MdeInputError | undefined;
+    try {
+      dialogStatus = readRenamedStatus(RED, def as unknown as Record<string, unknown>, { type: 'mde-alert-update', property: 'newStatus' });
+    } catch (err) {
+      if (!(err instanceof MdeInputError)) throw err;
+      settingsError = err;
+    }
 
     /** Dialog values, then msg.update on top; the same checks whichever way they came. */
     function wanted(msg: Record<string, unknown>): { patch: Record<string, unknown>; comment?: string; literalComment: boolean } {
@@ -57,7 +69,7 @@ export = function register(RED: NodeAPI): void {
       if (unknown) throw new MdeInputError(translate(RED, 'mde-alert-update.errors.update-key', { key: unknown, keys: OVERRIDE_KEYS.join(', ') }));
       const pick = (key: string, dialog: string | undefined): unknown => (key in o ? o[key] : dialog === undefined || dialog === '' ? undefined : dialog);
       const patch: Record<string, unknown> = {};
-      for (const [key, dialog] of [['status', def.status], ['assignedTo', def.assignedTo], ['classification', def.classification], ['determination', def.determination]] as const) {
+      for (const [key, dialog] of [['status', dialogStatus], ['assignedTo', def.assignedTo], ['classification', def.classification], ['determination', def.determination]] as const) {
         const v = pick(key, dialog);
         if (v !== undefined) patch[key] = v;
       }
@@ -69,6 +81,7 @@ export = function register(RED: NodeAPI): void {
       type: 'mde-alert-update',
       configId: def.config,
       async onInput({ msg, send, status, config, signal }) {
+        if (settingsError) throw settingsError;
         if (target === 'incident' && api === 'mde') throw new MdeInputError(translate(RED, 'mde-alert-update.errors.incident-mde'));
         const rawId = await evaluateTyped(RED, node, idInput, msg);
         if (rawId === undefined || rawId === null || rawId === '') {
@@ -117,9 +130,12 @@ export = function register(RED: NodeAPI): void {
         send(msg);
       },
     });
-    // The MDE API keeps working until 1 February 2027; say so on the node itself (unless the
-    // connection is broken: that red status matters more).
-    if (api === 'mde' && target === 'alert') {
+    if (settingsError) {
+      status.error(settingsError.code);
+      node.error(settingsError.message);
+    } else if (api === 'mde' && target === 'alert') {
+      // The MDE API keeps working until 1 February 2027; say so on the node itself (unless the
+      // connection is broken: that red status matters more).
       try {
         resolveConfig(RED, 'mde-alert-update', def.config).connection();
         status.waiting(translate(RED, 'mde-alert-update.status.mde-retiring'));

@@ -8,6 +8,7 @@ import { parseSince } from '../client/odata';
 import type { TimeRange } from '../client/types';
 import { describe } from '../client/validate';
 import { wireActionNode } from './shared/base';
+import { readRenamedStatus } from './shared/renamed-status';
 import { sendSplit } from './shared/emit';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 import { describeTyped, evaluateTyped, splitList } from './shared/typed-input';
@@ -19,7 +20,10 @@ interface MdeIncidentsDef extends NodeDef {
   incidentIdType?: string;
   expandAlerts?: boolean;
   severity?: string;
-  status?: string;
+  /** Not `status`: the editor keeps a node's status display in node.status. */
+  statusFilter?: unknown;
+  /** Flows saved before the rename (see shared/renamed-status). */
+  status?: unknown;
   classification?: string;
   determination?: string;
   assignedTo?: string;
@@ -56,6 +60,14 @@ export = function register(RED: NodeAPI): void {
     const mode = def.mode === 'get' ? 'get' : 'list';
     const split = def.outputMode === 'split';
     const expandAlerts = def.expandAlerts !== false;
+    let statusFilter = '';
+    let settingsError: MdeInputError | undefined;
+    try {
+      statusFilter = readRenamedStatus(RED, def as unknown as Record<string, unknown>, { type: 'mde-incidents', property: 'statusFilter' });
+    } catch (err) {
+      if (!(err instanceof MdeInputError)) throw err;
+      settingsError = err;
+    }
 
     function query(msg: Record<string, unknown>, since: unknown): IncidentQuery {
       const raw = msg.filter;
@@ -80,7 +92,7 @@ export = function register(RED: NodeAPI): void {
       const assignedTo = key('assignedTo', def.assignedTo?.trim() || undefined);
       return {
         severity: listOf('severity', def.severity),
-        status: listOf('status', def.status),
+        status: listOf('status', statusFilter),
         classification: listOf('classification', def.classification),
         determination: listOf('determination', def.determination),
         ...(assignedTo === undefined || assignedTo === '' ? {} : { assignedTo: assignedTo as string | null }),
@@ -95,10 +107,11 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
-    wireActionNode(RED, node, {
+    const status = wireActionNode(RED, node, {
       type: 'mde-incidents',
       configId: def.config,
       async onInput({ msg, send, status, config, signal }) {
+        if (settingsError) throw settingsError;
         const http = config.connection().http;
         const onWait = (info: { waitMs: number }) => status.waiting(translate(RED, 'mde-incidents.status.waiting', { seconds: Math.ceil(info.waitMs / 1000) }));
 
@@ -130,6 +143,11 @@ export = function register(RED: NodeAPI): void {
         }
       },
     });
+
+    if (settingsError) {
+      status.error(settingsError.code);
+      node.error(settingsError.message);
+    }
   }
 
   RED.nodes.registerType('mde-incidents', MdeIncidents as never);

@@ -12,7 +12,7 @@ function flow(sim, props = {}, cfg = {}) {
   return [
     tab,
     configNode(sim, cfg),
-    { id: 'upd', type: 'mde-alert-update', z: 'tab', name: '', config: 'cfg', target: 'alert', api: 'graph', targetId: 'alertId', targetIdType: 'msg', status: '', assignedTo: '', classification: '', determination: '', comment: '', wires: [['out']], ...props },
+    { id: 'upd', type: 'mde-alert-update', z: 'tab', name: '', config: 'cfg', target: 'alert', api: 'graph', targetId: 'alertId', targetIdType: 'msg', newStatus: '', assignedTo: '', classification: '', determination: '', comment: '', wires: [['out']], ...props },
     { id: 'out', type: 'helper', z: 'tab' },
     { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
@@ -39,7 +39,7 @@ describe('mde-alert-update node', () => {
   it('sets status, owner and a documented pair on a Graph alert, adds a comment templated from msg, passes msg through', async () => {
     sim = await simulator({ alerts: 30 });
     const a = sim.state.alerts.find((x) => x.status === 'New');
-    await load({ status: 'resolved', assignedTo: 'soc@contoso-sim.onmicrosoft.com', classification: 'truePositive', determination: 'malware', comment: 'Isolated {{payload.machine}} in flow {{flowName}} for {{id}}' });
+    await load({ newStatus: 'resolved', assignedTo: 'soc@contoso-sim.onmicrosoft.com', classification: 'truePositive', determination: 'malware', comment: 'Isolated {{payload.machine}} in flow {{flowName}} for {{id}}' });
     const msg = await send({ alertId: a.id, topic: 'keep', payload: { machine: 'ws-fin-0412' } });
     assert.equal(msg.topic, 'keep');
     assert.equal(msg.payload.id, a.id);
@@ -58,7 +58,7 @@ describe('mde-alert-update node', () => {
   it('msg.update overrides the dialog; its comment is used as written; a comment alone leaves payload alone', async () => {
     sim = await simulator({ alerts: 10 });
     const a = sim.state.alerts[0];
-    await load({ status: 'inProgress', comment: 'from the dialog {{topic}}' });
+    await load({ newStatus: 'inProgress', comment: 'from the dialog {{topic}}' });
     const msg = await send({ alertId: a.id, payload: 'original', update: { status: 'new', assignedTo: null, comment: 'Literal {{not a template}}' } });
     assert.equal(msg.payload.status, 'new');
     assert.equal(msg.payload.assignedTo, null);
@@ -98,7 +98,7 @@ describe('mde-alert-update node', () => {
   it('updates and comments an incident; incident statuses are checked', async () => {
     sim = await simulator({ alerts: 20 });
     const inc = sim.state.incidents[0];
-    await load({ target: 'incident', targetId: 'payload.incidentId', status: 'resolved', classification: 'informationalExpectedActivity', determination: 'securityTesting', comment: 'Red team exercise {{payload.ticket}}' });
+    await load({ target: 'incident', targetId: 'payload.incidentId', newStatus: 'resolved', classification: 'informationalExpectedActivity', determination: 'securityTesting', comment: 'Red team exercise {{payload.ticket}}' });
     const msg = await send({ payload: { incidentId: inc.id, ticket: 'RT-7' } });
     assert.equal(msg.payload.id, inc.id);
     assert.equal(msg.payload.status, 'resolved');
@@ -113,7 +113,7 @@ describe('mde-alert-update node', () => {
   it('MDE API for alerts: one PATCH with the comment, payload in Graph shape, a yellow status recalling the retirement', async () => {
     sim = await simulator({ alerts: 10 });
     const a = sim.state.alerts.find((x) => x.status === 'New');
-    await load({ api: 'mde', status: 'inProgress', classification: 'falsePositive', determination: 'notEnoughDataToValidate', comment: 'Checked by {{flowName}}' });
+    await load({ api: 'mde', newStatus: 'inProgress', classification: 'falsePositive', determination: 'notEnoughDataToValidate', comment: 'Checked by {{flowName}}' });
     const atDeploy = helper.getNode('upd').status.args.map((x) => x[0]);
     assert.deepEqual(atDeploy.at(-1), { fill: 'yellow', shape: 'ring', text: 'MDE API retires 1 Feb 2027' });
     const msg = await send({ alertId: a.id });
@@ -129,9 +129,62 @@ describe('mde-alert-update node', () => {
     assert.match(e.error.message, /MDE API documents no way to unassign/);
   });
 
+  // The property was called `status`; the editor keeps a node's status display in node.status and
+  // deployed { fill, shape, text } in its place once the node had shown a status.
+  describe('the status to set, renamed newStatus', () => {
+    function legacyFlow(props) {
+      // A flow saved before the rename: no newStatus at all.
+      return flow(sim, props).map((n) => {
+        if (n.id !== 'upd') return n;
+        const { newStatus, ...rest } = n;
+        return rest;
+      });
+    }
+
+    it('a flow saved before the rename with status as text still sets that status', async () => {
+      sim = await simulator({ alerts: 10 });
+      const a = sim.state.alerts.find((x) => x.status === 'New');
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alertUpdate], legacyFlow({ status: 'resolved' }), secretCredentials());
+      const msg = await send({ alertId: a.id });
+      assert.equal(msg.payload.status, 'resolved');
+      assert.deepEqual(msg.mde.updated, ['status']);
+      assert.equal(a.status, 'Resolved');
+    });
+
+    it("a status display left by the editor ({ fill, shape, text }) is refused at deploy and per message, before any request", async () => {
+      sim = await simulator({ alerts: 10 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alertUpdate], legacyFlow({ status: { fill: 'green', shape: 'dot', text: 'updated alert da63…' }, comment: 'a note' }), secretCredentials());
+      const upd = helper.getNode('upd');
+      assert.deepEqual(upd.status.args.map((x) => x[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      assert.ok(upd.error.args.some((x) => /older version/.test(String(x[0]))), 'the reason is logged at deploy');
+      const e = await send({ alertId: sim.state.alerts[0].id, topic: 'keep' }, { expectError: true });
+      assert.equal(e.error.code, 'InvalidSetting');
+      assert.match(e.error.message, /called "status"/);
+      assert.match(e.error.message, /an object with the keys "fill", "shape", "text"/);
+      assert.match(e.error.message, /Open the node, choose the status again and deploy/);
+      assert.equal(e.topic, 'keep');
+      assert.equal(graphCalls(sim).length + apiRequests(sim).length, 0, 'nothing was sent, not even the comment');
+    });
+
+    it('newStatus wins over a leftover status; a newStatus that is not text is refused', async () => {
+      sim = await simulator({ alerts: 10 });
+      const a = sim.state.alerts.find((x) => x.status === 'New');
+      await load({ newStatus: 'inProgress', status: { fill: 'green', shape: 'dot', text: 'updated' } });
+      const msg = await send({ alertId: a.id });
+      assert.equal(msg.payload.status, 'inProgress');
+      await helper.unload();
+      await load({ newStatus: ['resolved'] });
+      const e = await send({ alertId: a.id }, { expectError: true });
+      assert.match(e.error.message, /"newStatus" must be text .*got an array of 1 item/);
+      assert.equal(graphCalls(sim, (r) => r.method === 'PATCH').length, 1, 'only the first node sent anything');
+    });
+  });
+
   it('names the missing Graph permission on a 403', async () => {
     sim = await simulator({ alerts: 5 });
-    await load({ status: 'resolved' }, { clientId: APPS.readOnly.clientId });
+    await load({ newStatus: 'resolved' }, { clientId: APPS.readOnly.clientId });
     const e = await send({ alertId: sim.state.alerts[0].id }, { expectError: true });
     assert.equal(e.error.code, 'Forbidden');
     assert.match(e.error.message, /SecurityAlert\.ReadWrite\.All/);
@@ -141,7 +194,7 @@ describe('mde-alert-update node', () => {
   it('a failing comment after the update says what was already changed, and is not sent twice', async () => {
     sim = await simulator({ alerts: 5 });
     const a = sim.state.alerts[0];
-    await load({ status: 'resolved', comment: 'done' });
+    await load({ newStatus: 'resolved', comment: 'done' });
     sim.setFaults({ failNext: [{ status: 503, pathIncludes: '/comments', count: 1 }] });
     const e = await send({ alertId: a.id }, { expectError: true });
     assert.equal(e.error.code, 'ServiceUnavailable');
@@ -185,7 +238,7 @@ describe('mde-alert-update node', () => {
     assert.deepEqual(byLabel['Update / comment alert (Graph)'].missing, ['SecurityAlert.ReadWrite.All']);
     assert.deepEqual(byLabel['Update / comment incident'].missing, ['SecurityIncident.ReadWrite.All']);
     assert.deepEqual(byLabel['Update / comment alert (MDE API)'].missing, ['Alert.ReadWrite.All']);
-    assert.equal(byLabel['List alerts (Graph)'].ok, true);
+    assert.equal(byLabel['List / get alerts (Graph)'].ok, true);
     assert.equal(byLabel['Alert trigger (incidents)'].ok, true);
   });
 });

@@ -39,7 +39,7 @@ describe('mde-config node', () => {
     assert.equal(res.body.ok, true);
     assert.deepEqual(res.body.audiences.mde.roles.sort(), ['AdvancedQuery.Read.All', 'Alert.Read.All', 'Machine.Read.All']);
     const byLabel = Object.fromEntries(res.body.nodes.map((n) => [n.label, n]));
-    assert.equal(byLabel['List alerts'].ok, true);
+    assert.equal(byLabel['List / get alerts (MDE API)'].ok, true);
     assert.equal(byLabel['Isolate / release machine'].ok, false);
     assert.deepEqual(byLabel['Isolate / release machine'].missing, ['Machine.Isolate']);
   });

@@ -12,7 +12,7 @@ function flow(sim, props = {}, cfg = {}) {
   return [
     tab,
     configNode(sim, cfg),
-    { id: 'inc', type: 'mde-incidents', z: 'tab', name: '', config: 'cfg', mode: 'list', incidentId: 'incidentId', incidentIdType: 'msg', expandAlerts: true, severity: '', status: '', classification: '', determination: '', assignedTo: '', timeField: 'createdDateTime', since: '', sinceType: 'str', maxResults: 1000, pageSize: 20, outputMode: 'array', wires: [['out']], ...props },
+    { id: 'inc', type: 'mde-incidents', z: 'tab', name: '', config: 'cfg', mode: 'list', incidentId: 'incidentId', incidentIdType: 'msg', expandAlerts: true, severity: '', statusFilter: '', classification: '', determination: '', assignedTo: '', timeField: 'createdDateTime', since: '', sinceType: 'str', maxResults: 1000, pageSize: 20, outputMode: 'array', wires: [['out']], ...props },
     { id: 'out', type: 'helper', z: 'tab' },
     { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'tab' },
@@ -35,7 +35,7 @@ describe('mde-incidents node', () => {
 
   it('lists incidents with their alerts, filtered, paging past the page size, msg passed through', async () => {
     sim = await simulator({ alerts: 150 });
-    const msg = await run({ status: 'active', severity: 'high,medium', pageSize: 7 });
+    const msg = await run({ statusFilter: 'active', severity: 'high,medium', pageSize: 7 });
     assert.equal(msg.topic, 'keep');
     const expected = sim.state.incidents.filter((i) => i.status === 'active' && ['high', 'medium'].includes(i.severity));
     assert.ok(expected.length > 7, 'more than one page in the seed');
@@ -47,7 +47,7 @@ describe('mde-incidents node', () => {
 
   it('msg.filter overrides the dialog; a wrong type is refused before any request', async () => {
     sim = await simulator({ alerts: 60 });
-    const msg = await run({ status: 'active', expandAlerts: false }, { filter: { status: ['resolved'], since: '30d' } });
+    const msg = await run({ statusFilter: 'active', expandAlerts: false }, { filter: { status: ['resolved'], since: '30d' } });
     assert.ok(msg.payload.length > 0);
     assert.ok(msg.payload.every((i) => i.status === 'resolved' && !('alerts' in i)));
     assert.match(msg.mde.filter, /status eq 'resolved' and createdDateTime ge \d{4}-/);
@@ -89,6 +89,51 @@ describe('mde-incidents node', () => {
     const msgs = await all;
     assert.deepEqual(msgs.map((m) => m.parts.index), [...Array(n).keys()]);
     assert.ok(msgs.every((m) => m.parts.count === n && m.topic === 't' && typeof m.payload.id === 'string'));
+  });
+
+  // The filter was called `status`; the editor keeps a node's status display in node.status and
+  // deployed { fill, shape, text } in its place once the node had shown a status.
+  describe('the status filter, renamed statusFilter', () => {
+    const legacy = (props) => flow(sim, props).map((n) => {
+      if (n.id !== 'inc') return n;
+      const { statusFilter, ...rest } = n;
+      return { ...rest, ...props };
+    });
+
+    it('a flow saved before the rename with status as text still filters on it', async () => {
+      sim = await simulator({ alerts: 60 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.incidents], legacy({ status: 'resolved' }), secretCredentials());
+      const got = nextMessage(helper.getNode('out'), 20000);
+      helper.getNode('inc').receive({});
+      const msg = await got;
+      assert.ok(msg.payload.length > 0 && msg.payload.every((i) => i.status === 'resolved'));
+      assert.equal(msg.mde.filter, "status eq 'resolved'");
+    });
+
+    it('a status display left by the editor is refused, never taken as "no filter", before any request', async () => {
+      sim = await simulator({ alerts: 20 });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.incidents], legacy({ status: { fill: 'green', shape: 'dot', text: '3 incidents' } }), secretCredentials());
+      const inc = helper.getNode('inc');
+      assert.deepEqual(inc.status.args.map((x) => x[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      const caught = nextMessage(helper.getNode('caught'));
+      inc.receive({ topic: 'keep' });
+      const e = await caught;
+      assert.equal(e.error.code, 'InvalidSetting');
+      assert.match(e.error.message, /called "status"/);
+      assert.match(e.error.message, /choose the statuses again/);
+      assert.equal(graphCalls(sim).length, 0);
+    });
+
+    it('statusFilter filters; a statusFilter that is not text is refused', async () => {
+      sim = await simulator({ alerts: 60 });
+      const msg = await run({ statusFilter: 'resolved', status: { fill: 'green', shape: 'dot', text: 'x' } });
+      assert.ok(msg.payload.length > 0 && msg.payload.every((i) => i.status === 'resolved'));
+      await helper.unload();
+      const e = await run({ statusFilter: 7 }, {}, { expectError: true });
+      assert.match(e.error.message, /"statusFilter" must be text .*got the number 7/);
+    });
   });
 
   it('names SecurityIncident.Read.All on a 403', async () => {

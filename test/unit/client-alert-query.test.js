@@ -10,7 +10,8 @@ const { MdeConnection } = require('../../dist/client/connection.js');
 const errors = require('../../dist/client/errors.js');
 const { listAlerts, checkAlertQuery } = require('../../dist/client/alerts.js');
 const { listMachines, resolveMachineByName } = require('../../dist/client/machines.js');
-const { parseAlertFilterObject, parseAlertFilterValue, mergeAlertQuery } = require('../../dist/client/alert-query.js');
+const { parseAlertFilterObject, parseAlertFilterValue, mergeAlertQuery, toGraphAlertQuery, toMdeAlertQuery } = require('../../dist/client/alert-query.js');
+const { checkGraphAlertQuery } = require('../../dist/client/graph-alerts.js');
 const { parseSince, parseIsoDateTime } = require('../../dist/client/odata.js');
 const { describe: describeValue } = require('../../dist/client/validate.js');
 const { connectionSettings } = require('../helpers/sim');
@@ -76,6 +77,37 @@ describe('loose filters (msg.filter)', () => {
     ];
     for (const [filter, re] of cases) assert.throws(() => parseAlertFilterObject(filter), isInput(re), JSON.stringify(filter));
     assert.throws(() => parseAlertFilterValue('severity', Array(51).fill('High'), 'severity'), isInput(/at most 50/));
+  });
+});
+
+describe('filters for Microsoft Graph (alerts_v2)', () => {
+  test("each API's own values, canonical; the time window becomes a Graph range, the incident its text", () => {
+    const now = Date.UTC(2026, 5, 1, 12);
+    const part = parseAlertFilterObject(
+      { severity: 'HIGH, medium', status: ['InProgress'], serviceSource: 'microsoftDefenderForEndpoint', classification: ['truePositive'], determination: ['compromisedUser'], detectionSource: ['antivirus'], assignedTo: null, incidentId: '42', timeField: 'lastUpdateDateTime', since: '24h', until: '2026-06-01T11:00:00Z', pageSize: 1000 },
+      'msg.filter', now, 'graph',
+    );
+    const graph = toGraphAlertQuery(mergeAlertQuery(part));
+    assert.deepEqual(graph, {
+      severity: ['high', 'medium'], status: ['inProgress'], serviceSource: ['microsoftDefenderForEndpoint'], classification: ['truePositive'], determination: ['compromisedAccount'],
+      detectionSource: ['antivirus'], assignedTo: null, incidentId: '42', lastUpdateDateTime: { from: '2026-05-31T12:00:00.000Z', to: '2026-06-01T11:00:00.000Z' }, pageSize: 1000,
+    });
+    const checked = checkGraphAlertQuery(graph);
+    assert.equal(checked.filter, "(severity eq 'high' or severity eq 'medium') and status eq 'inProgress' and classification eq 'truePositive' and determination eq 'compromisedAccount' and assignedTo eq null and lastUpdateDateTime ge 2026-05-31T12:00:00.000Z and lastUpdateDateTime le 2026-06-01T11:00:00.000Z and serviceSource eq 'microsoftDefenderForEndpoint'");
+    assert.deepEqual(checked.clientSideFilters, ['detectionSource', 'incidentId']);
+    assert.deepEqual(toGraphAlertQuery({ since: new Date(now) }), { createdDateTime: { from: '2026-06-01T12:00:00.000Z' } });
+  });
+
+  test("a filter of the other API is refused unless empty; a query checked for one API is not sent to the other", () => {
+    assert.deepEqual(parseAlertFilterObject({ category: '', machineId: '', orderBy: [] }, 'msg.filter', Date.now(), 'graph'), { category: undefined, machineId: undefined, orderBy: undefined });
+    assert.throws(() => parseAlertFilterObject({ category: ['Malware'] }, 'msg.filter', Date.now(), 'graph'), isInput(/msg\.filter\.category is a filter of the MDE API only/));
+    assert.throws(() => parseAlertFilterObject({ classification: 'truePositive' }), isInput(/msg\.filter\.classification is a filter of Microsoft Graph only/));
+    assert.throws(() => parseAlertFilterValue('timeField', 'alertCreationTime', 'timeField', Date.now(), 'graph'), isInput(/on Microsoft Graph it is createdDateTime/));
+    assert.throws(() => parseAlertFilterValue('pageSize', 1001, 'pageSize', Date.now(), 'graph'), isInput(/1 to 1000/));
+    assert.throws(() => parseAlertFilterValue('assignedTo', null, 'assignedTo'), isInput(/is null/));
+    assert.throws(() => toGraphAlertQuery({ machineId: 'a'.repeat(40) }), isInput(/checked for the MDE API/));
+    assert.throws(() => toMdeAlertQuery({ classification: ['truePositive'] }), isInput(/checked for Microsoft Graph/));
+    assert.throws(() => toMdeAlertQuery({ timeField: 'createdDateTime' }), isInput(/checked for Microsoft Graph/));
   });
 });
 

@@ -11,11 +11,11 @@ export interface NodeRequirement {
 }
 
 const LABELS: Record<string, { type: string; label: string }> = {
-  'mde-alerts': { type: 'mde-alerts', label: 'List alerts' },
+  'mde-alerts:graph': { type: 'mde-alerts', label: 'List / get alerts (Graph)' },
+  'mde-alerts': { type: 'mde-alerts', label: 'List / get alerts (MDE API)' },
   'mde-hunting:graph': { type: 'mde-hunting', label: 'Advanced hunting (Graph)' },
   'mde-hunting:mde': { type: 'mde-hunting', label: 'Advanced hunting (MDE API)' },
   'mde-isolate': { type: 'mde-isolate', label: 'Isolate / release machine' },
-  'mde-alerts:graph': { type: 'mde-alerts', label: 'List alerts (Graph)' },
   'mde-alert-trigger:alerts': { type: 'mde-alert-trigger', label: 'Alert trigger (alerts)' },
   'mde-alert-trigger:incidents': { type: 'mde-alert-trigger', label: 'Alert trigger (incidents)' },
   'mde-alert-update:alert': { type: 'mde-alert-update', label: 'Update / comment alert (Graph)' },
