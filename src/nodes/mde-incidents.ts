@@ -12,6 +12,7 @@ import { readRenamedStatus } from './shared/renamed-status';
 import { sendSplit } from './shared/emit';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 import { describeTyped, evaluateTyped, splitList } from './shared/typed-input';
+import { booleanSetting, choiceSetting, listSetting, textSetting, type Settings } from './shared/action-settings';
 
 interface MdeIncidentsDef extends NodeDef {
   config?: string;
@@ -57,12 +58,29 @@ export = function register(RED: NodeAPI): void {
   function MdeIncidents(this: Node, def: MdeIncidentsDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const mode = def.mode === 'get' ? 'get' : 'list';
-    const split = def.outputMode === 'split';
-    const expandAlerts = def.expandAlerts !== false;
+    // Imported or hand-edited flows carry any value: a wrong one is refused, never defaulted (a
+    // dropped filter would widen the listing).
+    let mode: 'list' | 'get' = 'list';
+    let split = false;
+    let expandAlerts = true;
+    let dialogLists: Record<'severity' | 'classification' | 'determination', string> = { severity: '', classification: '', determination: '' };
+    let dialogAssignedTo = '';
+    let dialogTimeField = 'createdDateTime';
     let statusFilter = '';
     let settingsError: MdeInputError | undefined;
     try {
+      const settings = def as unknown as Settings;
+      mode = choiceSetting(settings, 'mode', ['list', 'get'] as const, 'list');
+      split = choiceSetting(settings, 'outputMode', ['array', 'split'] as const, 'array') === 'split';
+      expandAlerts = booleanSetting(settings, 'expandAlerts', true);
+      dialogLists = {
+        severity: listSetting(settings, 'severity', []).join(','),
+        classification: listSetting(settings, 'classification', []).join(','),
+        determination: listSetting(settings, 'determination', []).join(','),
+      };
+      dialogAssignedTo = textSetting(settings, 'assignedTo', '').trim();
+      const timeField = textSetting(settings, 'timeField', '');
+      dialogTimeField = timeField === '' ? 'createdDateTime' : choiceSetting(settings, 'timeField', ['createdDateTime', 'lastUpdateDateTime'] as const);
       statusFilter = readRenamedStatus(RED, def as unknown as Record<string, unknown>, { type: 'mde-incidents', property: 'statusFilter' });
     } catch (err) {
       if (!(err instanceof MdeInputError)) throw err;
@@ -82,19 +100,19 @@ export = function register(RED: NodeAPI): void {
         const v = key in o ? o[key] : splitList(dialog);
         return Array.isArray(v) && v.length === 0 ? undefined : (v as string[]);
       };
-      const timeField = key('timeField', def.timeField || 'createdDateTime');
+      const timeField = key('timeField', dialogTimeField);
       if (!TIME_FIELDS.includes(timeField as string)) throw new MdeInputError(`timeField must be createdDateTime or lastUpdateDateTime, got ${describe(timeField)}.`);
       const range: TimeRange = {};
       const from = bound(key('since', since), 'Since');
       const to = bound(key('until', undefined), 'Until');
       if (from !== undefined) range.from = from;
       if (to !== undefined) range.to = to;
-      const assignedTo = key('assignedTo', def.assignedTo?.trim() || undefined);
+      const assignedTo = key('assignedTo', dialogAssignedTo || undefined);
       return {
-        severity: listOf('severity', def.severity),
+        severity: listOf('severity', dialogLists.severity),
         status: listOf('status', statusFilter),
-        classification: listOf('classification', def.classification),
-        determination: listOf('determination', def.determination),
+        classification: listOf('classification', dialogLists.classification),
+        determination: listOf('determination', dialogLists.determination),
         ...(assignedTo === undefined || assignedTo === '' ? {} : { assignedTo: assignedTo as string | null }),
         ...(Object.keys(range).length ? { [timeField as string]: range } : {}),
         expandAlerts: key('expandAlerts', expandAlerts) as boolean,

@@ -136,6 +136,25 @@ describe('mde-incidents node', () => {
     });
   });
 
+  it('refuses wrong-typed or unknown dialog settings at deploy and per message, never widening the listing', async () => {
+    sim = await simulator({ alerts: 20 });
+    for (const [props, message] of [
+      [{ severity: 42 }, /"severity" is the number 42/],
+      [{ classification: { truePositive: true } }, /"classification" is/],
+      [{ mode: 'fetch' }, /"mode" is "fetch".*"list" or "get"/],
+      [{ outputMode: 'rows' }, /"outputMode" is "rows"/],
+      [{ expandAlerts: 'no' }, /"expandAlerts" is "no".*true or false/],
+      [{ timeField: 'firstActivity' }, /"timeField" is "firstActivity"/],
+    ]) {
+      const e = await run(props, {}, { expectError: true });
+      assert.equal(e.error.code, 'InvalidSetting', JSON.stringify(props));
+      assert.match(e.error.message, message);
+      assert.deepEqual(helper.getNode('inc').status.args.map((x) => x[0])[0], { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      await helper.unload();
+    }
+    assert.equal(graphCalls(sim).length, 0);
+  });
+
   it('names SecurityIncident.Read.All on a 403', async () => {
     sim = await simulator({ alerts: 5 });
     const e = await run({}, {}, { cfg: { clientId: APPS.noRoles.clientId }, secret: APPS.noRoles.secret, expectError: true });
