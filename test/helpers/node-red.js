@@ -22,6 +22,7 @@ const nodes = {
   alertUpdate: require(path.join(dist, 'mde-alert-update.js')),
   incidents: require(path.join(dist, 'mde-incidents.js')),
   alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
+  machines: require(path.join(dist, 'mde-machines.js')),
 };
 const allNodes = Object.values(nodes);
 
