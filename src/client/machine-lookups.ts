@@ -210,3 +210,17 @@ export async function setMachineTag(http: MdeHttp, id: string, value: unknown, a
   delete (machine as Record<string, unknown>)['@odata.context'];
   return machine;
 }
+
+/** GET /api/machines/{id}/software (get-installed-software.md; needs Software.Read.All). */
+export async function getInstalledSoftware(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<Record<string, unknown>[]> {
+  const mid = machineId(id);
+  const res = await http.request<{ value?: Record<string, unknown>[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/software`, signal: opts.signal, onWait: opts.onWait });
+  return Array.isArray(res.body?.value) ? res.body.value : [];
+}
+
+/** GET /api/machines/{id}/vulnerabilities (get-discovered-vulnerabilities.md; needs Vulnerability.Read.All; 50 calls a minute). */
+export async function getDiscoveredVulnerabilities(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<Record<string, unknown>[]> {
+  const mid = machineId(id);
+  const res = await http.request<{ value?: Record<string, unknown>[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/vulnerabilities`, signal: opts.signal, onWait: opts.onWait });
+  return Array.isArray(res.body?.value) ? res.body.value : [];
+}

@@ -5,7 +5,7 @@ import { translate } from './shared/i18n';
 import { MdeError, MdeInputError } from '../client/errors';
 import { getMachine, resolveMachineByName } from '../client/machines';
 import {
-  MACHINE_QUERY_KEYS, checkMachineQuery, findByIpTimestamp, findMachinesByIp, getLogonUsers, internalIp, listMachineAlerts,
+  MACHINE_QUERY_KEYS, checkMachineQuery, findByIpTimestamp, findMachinesByIp, getDiscoveredVulnerabilities, getInstalledSoftware, getLogonUsers, internalIp, listMachineAlerts,
   listMachinesPaged, setMachineTag, tagRequestBody, type MachineListQuery, type TagAction,
 } from '../client/machine-lookups';
 import { machineId as validMachineId } from '../client/odata';
@@ -18,7 +18,7 @@ import { wireActionNode } from './shared/base';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, TypedValue } from './shared/node-types';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
 
-const MACHINES_MODES = ['get', 'list', 'alerts', 'logonusers', 'findbyip', 'tag'] as const;
+const MACHINES_MODES = ['get', 'list', 'alerts', 'logonusers', 'software', 'vulnerabilities', 'findbyip', 'tag'] as const;
 type Mode = (typeof MACHINES_MODES)[number];
 const TYPED = ['msg', 'flow', 'global', 'str', 'env', 'jsonata'] as const;
 
@@ -205,6 +205,20 @@ export = function register(RED: NodeAPI): void {
             msg.payload = users;
             Object.assign(mde, { request: 'logged-on users', count: users.length });
             status.ok(translate(RED, 'mde-machines.status.count', { count: users.length }));
+            break;
+          }
+          case 'software': {
+            const software = await getInstalledSoftware(http, machine.id, opts);
+            msg.payload = software;
+            Object.assign(mde, { request: 'installed software', count: software.length });
+            status.ok(translate(RED, 'mde-machines.status.count', { count: software.length }));
+            break;
+          }
+          case 'vulnerabilities': {
+            const vulnerabilities = await getDiscoveredVulnerabilities(http, machine.id, opts);
+            msg.payload = vulnerabilities;
+            Object.assign(mde, { request: 'vulnerabilities', count: vulnerabilities.length });
+            status.ok(translate(RED, 'mde-machines.status.count', { count: vulnerabilities.length }));
             break;
           }
           case 'tag': {

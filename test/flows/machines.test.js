@@ -187,6 +187,32 @@ describe('mde-machines node', () => {
     assert.match(r.caught.error.message, /User\.Read\.All/);
   });
 
+  it('lists installed software and discovered vulnerabilities; each needs its own role (403 names it)', async () => {
+    sim = await simulator();
+    const m = sim.state.machines.find((x) => x.computerDnsName === 'ws-fin-0412.contoso-sim.local');
+    await load({ mode: 'software' });
+    const { out: software } = await run({ machineId: m.id });
+    assert.ok(software.payload.length >= 1);
+    assert.deepEqual(Object.keys(software.payload[0]).sort(), ['activeAlert', 'exposedMachines', 'id', 'impactScore', 'name', 'publicExploit', 'vendor', 'weaknesses']);
+    assert.equal(software.mde.count, software.payload.length);
+    await helper.unload();
+    await load({ mode: 'vulnerabilities', machineBy: 'name' });
+    const { out: vulns } = await run({ machineId: m.computerDnsName });
+    const withWeaknesses = software.payload.filter((x) => x.weaknesses > 0).length;
+    assert.equal(vulns.payload.length, withWeaknesses, 'one CVE per vulnerable product in the seed');
+    assert.ok(vulns.payload.every((v) => /^CVE-\d{4}-\d+$/.test(v.id) && typeof v.cvssV3 === 'number'));
+    const paths = sent(sim).map((r) => r.path);
+    assert.deepEqual(paths, [`/api/machines/${m.id}`, `/api/machines/${m.id}/software`, '/api/machines', `/api/machines/${m.id}/vulnerabilities`]);
+
+    for (const [mode, role] of [['software', 'Software.Read.All'], ['vulnerabilities', 'Vulnerability.Read.All']]) {
+      await helper.unload();
+      await load({ mode }, { clientId: APPS.readOnly.clientId }, secretCredentials(APPS.readOnly.secret));
+      const r = await run({ machineId: m.id });
+      assert.equal(r.caught.mde.error.status, 403, mode);
+      assert.ok(r.caught.error.message.includes(role), r.caught.error.message);
+    }
+  });
+
   it('finds machines by internal IP at a time with the documented findbyip path; refuses a bad IP or a time outside 30 days unsent', async () => {
     sim = await simulator();
     const fin = sim.state.machines.find((m) => m.computerDnsName === 'ws-fin-0412.contoso-sim.local');

@@ -2,6 +2,7 @@
 import * as net from 'node:net';
 import { mdeError, odata } from '../http-util';
 import { applyOData, nextLink, type EntitySetSpec } from '../odata';
+import { machineSoftware, machineVulnerabilities } from '../machine-inventory';
 import type { SimMachine } from '../types';
 import { MACHINE_READ, MACHINE_WRITE, findMachine, missing, notFound, odataError, readBody, type Route, type RouteCtx } from './route';
 
@@ -87,6 +88,24 @@ export const machineRoutes: Route[] = [
         '@odata.context': `${rc.base}/$metadata#Users`,
         value: users.map((u) => ({ id: `${u.domainName.toLowerCase()}\\${u.accountName}`, accountName: u.accountName, accountDomain: u.domainName, firstSeen: m.firstSeen, lastSeen: m.lastSeen, logonTypes: 'Interactive', isDomainAdmin: false, isOnlyNetworkUser: false })),
       });
+    },
+  },
+  {
+    // get-installed-software.md: Software.Read.All only.
+    method: 'GET', pattern: new RegExp(`^/machines/${ID}/software$`, 'i'), family: 'machines', roles: ['Software.Read.All'],
+    handler: (rc, [id]) => {
+      const m = findMachine(rc.sim, id);
+      if (!m) return notFound(`Machine ${id} was not found`);
+      return odata(200, { '@odata.context': `${rc.base}/$metadata#Software`, value: machineSoftware(rc.sim.state.machines, m) });
+    },
+  },
+  {
+    // get-discovered-vulnerabilities.md: Vulnerability.Read.All only.
+    method: 'GET', pattern: new RegExp(`^/machines/${ID}/vulnerabilities$`, 'i'), family: 'machines', roles: ['Vulnerability.Read.All'],
+    handler: (rc, [id]) => {
+      const m = findMachine(rc.sim, id);
+      if (!m) return notFound(`Machine ${id} was not found`);
+      return odata(200, { '@odata.context': `${rc.base}/$metadata#Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)`, value: machineVulnerabilities(rc.sim.state.machines, m) });
     },
   },
   {
