@@ -73,6 +73,16 @@ function readMachinesSettings(def: Settings): MachinesSettings {
     if (err instanceof MdeError) throw invalidSetting('filters', err.summary);
     throw err;
   }
+  const tagValue = typedSetting(def, 'tagValue', '', 'str');
+  // A tag typed into the dialog is checked now; one read from msg / context per message.
+  if (mode === 'tag' && tagValue.type === 'str') {
+    try {
+      tagRequestBody(tagValue.value, 'Add');
+    } catch (err) {
+      if (err instanceof MdeError) throw invalidSetting('tagValue', err.summary);
+      throw err;
+    }
+  }
   return {
     mode,
     machine: typedSetting(def, 'machine', 'machineId', 'msg'),
@@ -83,7 +93,7 @@ function readMachinesSettings(def: Settings): MachinesSettings {
     // 'date' is the TypedInput for "now".
     timestamp: typedSetting(def, 'timestamp', '', 'date', [...TYPED, 'date']),
     tagAction: choiceSetting(def, 'tagAction', ['Add', 'Remove'] as const, 'Add'),
-    tagValue: typedSetting(def, 'tagValue', '', 'str'),
+    tagValue,
     dryRun: booleanSetting(def, 'dryRun', false),
   };
 }

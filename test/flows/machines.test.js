@@ -108,8 +108,9 @@ describe('mde-machines node', () => {
       [{ mode: 'frobnicate' }, 'mode', /"frobnicate"; allowed: "get" or "list"/],
       [{ mode: 'list', riskScore: 'high' }, 'filters', /Risk score "high" is not a value Defender uses\. Allowed: None, Informational, Low, Medium, High/],
       [{ mode: 'list', pageSize: 'lots' }, 'pageSize', /whole number from 1 to 10000/],
-      [{ mode: 'tag', tagAction: 'Toggle' }, 'tagAction', /"Add" or "Remove"/],
+      [{ mode: 'tag', tagAction: 'Toggle', tagValue: 'x' }, 'tagAction', /"Add" or "Remove"/],
       [{ mode: 'get', machineBy: 'hostname' }, 'machineBy', /"id" or "name"/],
+      [{ mode: 'tag', tagValue: '', tagValueType: 'str' }, 'tagValue', /The tag must be non-empty text/],
     ];
     for (const [props, setting, reason] of cases) {
       await load(props);
