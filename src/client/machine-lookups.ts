@@ -224,3 +224,32 @@ export async function getDiscoveredVulnerabilities(http: MdeHttp, id: string, op
   const res = await http.request<{ value?: Record<string, unknown>[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/vulnerabilities`, signal: opts.signal, onWait: opts.onWait });
   return Array.isArray(res.body?.value) ? res.body.value : [];
 }
+
+/** add-or-remove-multiple-machine-tags.md: "up to 500 machines per API call". */
+export const MAX_MACHINES_PER_TAG_CALL = 500;
+
+/** The IDs of a bulk tag request: 1 to 500 valid device IDs, duplicates removed. */
+export function bulkMachineIds(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0) throw new MdeInputError(`The machine IDs must be a non-empty list, got ${describe(v)}.`);
+  const ids = [...new Set(v.map((x) => machineId(x)))];
+  if (ids.length > MAX_MACHINES_PER_TAG_CALL) {
+    throw new MdeInputError(`${ids.length} machines were given; Defender tags at most ${MAX_MACHINES_PER_TAG_CALL} per request. Split the list.`);
+  }
+  return ids;
+}
+
+export function bulkTagRequestBody(ids: unknown, value: unknown, action: unknown): { Value: string; Action: TagAction; MachineIds: string[] } {
+  return { ...tagRequestBody(value, action), MachineIds: bulkMachineIds(ids) };
+}
+
+/**
+ * POST /api/machines/AddOrRemoveTagForMultipleMachines {Value, Action, MachineIds} → the updated
+ * machines. Never resent after a 5xx or a timeout, like the single-machine call.
+ */
+export async function setTagForMachines(http: MdeHttp, ids: unknown, value: unknown, action: unknown, opts: RequestOptions = {}): Promise<Machine[]> {
+  const body = bulkTagRequestBody(ids, value, action);
+  const res = await http.request<{ value?: Machine[] }>({
+    audience: 'mde', family: 'machines', method: 'POST', path: '/api/machines/AddOrRemoveTagForMultipleMachines', json: body, idempotent: false, signal: opts.signal, onWait: opts.onWait,
+  });
+  return Array.isArray(res.body?.value) ? res.body.value : [];
+}

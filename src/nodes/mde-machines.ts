@@ -3,10 +3,11 @@
 // deploy and every msg value per message, before anything is sent.
 import { translate } from './shared/i18n';
 import { MdeError, MdeInputError } from '../client/errors';
-import { getMachine, resolveMachineByName } from '../client/machines';
+import { getMachine, machineName, resolveMachineByName } from '../client/machines';
 import {
   MACHINE_QUERY_KEYS, checkMachineQuery, findByIpTimestamp, findMachinesByIp, getDiscoveredVulnerabilities, getInstalledSoftware, getLogonUsers, internalIp, listMachineAlerts,
-  listMachinesPaged, setMachineTag, tagRequestBody, type MachineListQuery, type TagAction,
+  MAX_MACHINES_PER_TAG_CALL, bulkMachineIds, bulkTagRequestBody, listMachinesPaged, setMachineTag, setTagForMachines, tagRequestBody,
+  type MachineListQuery, type TagAction,
 } from '../client/machine-lookups';
 import { machineId as validMachineId } from '../client/odata';
 import type { RequestOptions } from '../client/alerts';
@@ -15,6 +16,7 @@ import type { Machine } from '../client/types';
 import { describe } from '../client/validate';
 import { booleanSetting, choiceSetting, listSetting, textSetting, type Settings } from './shared/action-settings';
 import { wireActionNode } from './shared/base';
+import type { MdeConfigNode } from './shared/config-handle';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, TypedValue } from './shared/node-types';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
 
@@ -147,6 +149,39 @@ export = function register(RED: NodeAPI): void {
       return target.byName ? resolveMachineByName(http, target.given, opts) : getMachine(http, target.given, opts);
     }
 
+    /**
+     * Tag mode with a list of machines: every entry checked first (IDs, or names resolved exactly
+     * one by one), then one AddOrRemoveTagForMultipleMachines request for all of them.
+     */
+    async function tagMany(s: MachinesSettings, config: MdeConfigNode, msg: NodeMessageInFlow, raw: unknown[], body: { Value: string; Action: TagAction }, opts: RequestOptions): Promise<void> {
+      if (raw.length === 0) throw new MdeInputError(`The machine list (${describeTyped(s.machine)}) is empty.`);
+      const bad = raw.findIndex((x) => typeof x !== 'string' || !x.trim());
+      if (bad >= 0) throw new MdeInputError(`The machine list (${describeTyped(s.machine)}) must hold text only; item ${bad} is ${describe(raw[bad])}.`);
+      const given = (raw as string[]).map((x) => x.trim());
+      if (s.machineBy === 'id') bulkMachineIds(given);
+      else given.forEach((n) => machineName(n));
+      if (new Set(given.map((x) => x.toLowerCase())).size > MAX_MACHINES_PER_TAG_CALL) bulkMachineIds(given);
+      status.requesting(translate(RED, 'mde-machines.status.requesting'));
+      const http = config.connection().http;
+      const ids: string[] = [];
+      if (s.machineBy === 'name') for (const n of given) ids.push((await resolveMachineByName(http, n, opts)).id);
+      else ids.push(...given);
+      const request = { method: 'POST', url: `${config.connection().cloud.apiBaseUrl}/api/machines/AddOrRemoveTagForMultipleMachines`, body: bulkTagRequestBody(ids, body.Value, body.Action) };
+      const mde: Record<string, unknown> = { request: 'tag machines', machineIds: request.body.MachineIds, tag: body.Value, tagAction: body.Action, dryRun: s.dryRun };
+      msg.mde = mde;
+      if (s.dryRun) {
+        node.log(`dry run: would send ${request.method} ${request.url} ${JSON.stringify(request.body)}`);
+        mde.wouldSend = request;
+        msg.payload = null;
+        status.info(translate(RED, 'mde-machines.status.dry-run'));
+        return;
+      }
+      const updated = await setTagForMachines(http, request.body.MachineIds, body.Value, body.Action, opts);
+      msg.payload = updated;
+      mde.count = updated.length;
+      status.ok(translate(RED, body.Action === 'Add' ? 'mde-machines.status.tag-added' : 'mde-machines.status.tag-removed', { tag: body.Value.length > 20 ? `${body.Value.slice(0, 19)}…` : body.Value }));
+    }
+
     const status = wireActionNode(RED, node, {
       type: 'mde-machines',
       configId: typeof def.config === 'string' ? def.config : undefined,
@@ -184,13 +219,19 @@ export = function register(RED: NodeAPI): void {
           return;
         }
 
-        const target = await machineFor(s, msg);
         let tagBody: { Value: string; Action: TagAction } | undefined;
         if (s.mode === 'tag') {
           const value = await evaluateTyped(RED, node, s.tagValue, msg);
           if (value === undefined || value === '') throw new MdeInputError(translate(RED, 'mde-machines.errors.no-tag', { property: describeTyped(s.tagValue) }));
           tagBody = tagRequestBody(value, s.tagAction);
+          const raw = await evaluateTyped(RED, node, s.machine, msg);
+          if (Array.isArray(raw)) {
+            await tagMany(s, config, msg, raw, tagBody, opts);
+            send(msg);
+            return;
+          }
         }
+        const target = await machineFor(s, msg);
 
         status.requesting(translate(RED, 'mde-machines.status.requesting'));
         const http = config.connection().http;

@@ -275,6 +275,34 @@ describe('mde-machines node', () => {
     assert.equal(removed.payload.machineTags.includes('Quarantine-Review'), false);
   });
 
+  it('tags a list of machines in one AddOrRemoveTagForMultipleMachines request; names resolve first; bad lists are refused unsent', async () => {
+    sim = await simulator();
+    const picked = sim.state.machines.filter((m) => m.osPlatform.startsWith('Windows')).slice(0, 3);
+    await load({ mode: 'tag', tagAction: 'Add', tagValue: 'Incident-42', tagValueType: 'str' });
+    const { out } = await run({ machineId: picked.map((m) => m.id) });
+    assert.deepEqual(out.payload.map((m) => m.id).sort(), picked.map((m) => m.id).sort());
+    assert.ok(picked.every((m) => m.machineTags.includes('Incident-42')), 'the simulator tagged all three');
+    assert.deepEqual(sent(sim).map((r) => `${r.method} ${r.path}`), ['POST /api/machines/AddOrRemoveTagForMultipleMachines']);
+    assert.deepEqual(out.mde.machineIds, picked.map((m) => m.id));
+    assert.equal(out.mde.count, 3);
+
+    await refused({ machineId: [] }, /machine list \(msg\.machineId\) is empty/);
+    await refused({ machineId: [picked[0].id, 42] }, /item 1 is the number 42/);
+    await refused({ machineId: [picked[0].id, 'not-an-id'] }, /Machine ID must be the 40-character hexadecimal device ID/);
+    const tooMany = Array.from({ length: 501 }, (_, i) => i.toString(16).padStart(40, '0'));
+    await refused({ machineId: tooMany }, /501 machines were given; Defender tags at most 500 per request/);
+
+    await helper.unload();
+    await load({ mode: 'tag', machineBy: 'name', tagAction: 'Remove', tagValue: 'Incident-42', tagValueType: 'str', dryRun: true });
+    const before = sent(sim).filter((r) => r.method === 'POST').length;
+    const { out: dry } = await run({ machineId: picked.map((m) => m.computerDnsName) });
+    assert.equal(sent(sim).filter((r) => r.method === 'POST').length, before, 'dry run posts nothing');
+    assert.deepEqual(dry.mde.wouldSend.body, { Value: 'Incident-42', Action: 'Remove', MachineIds: picked.map((m) => m.id) });
+    assert.ok(picked.every((m) => m.machineTags.includes('Incident-42')));
+    const unknown = await run({ machineId: [picked[0].computerDnsName, 'no-such-host'] });
+    assert.equal(unknown.caught.mde.error.code, 'MachineNotFound');
+  });
+
   it('never resends a tag request after a 5xx, and needs Machine.ReadWrite.All (403 names it)', async () => {
     sim = await simulator();
     const m = sim.state.machines.find((x) => x.computerDnsName === 'ws-fin-0412.contoso-sim.local');

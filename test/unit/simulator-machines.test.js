@@ -73,6 +73,24 @@ describe('simulator: machine lookups', () => {
     assert.equal(removed.json.machineTags.includes('Nope'), false);
   });
 
+  test('AddOrRemoveTagForMultipleMachines: {Value, Action, MachineIds}, at most 500, the updated machines back; 403 names the role', async () => {
+    const post = (json, token = tok) => request(sim, 'POST', '/api/machines/AddOrRemoveTagForMultipleMachines', { token, json });
+    const ids = sim.state.machines.slice(0, 3).map((m) => m.id);
+    const r = await post({ Value: 'Bulk', Action: 'Add', MachineIds: ids });
+    assert.equal(r.status, 200);
+    assert.match(r.json['@odata.context'], /\$metadata#Machines$/);
+    assert.deepEqual(r.json.value.map((m) => m.id).sort(), [...ids].sort());
+    assert.ok(r.json.value.every((m) => m.machineTags.includes('Bulk')));
+    const over = await post({ Value: 'Bulk', Action: 'Add', MachineIds: Array.from({ length: 501 }, () => ids[0]) });
+    assert.equal(over.status, 400);
+    assert.equal((await post({ Value: 'Bulk', Action: 'Add' })).json.error.code, 'MissingRequiredParameter');
+    assert.equal((await post({ Value: 'Bulk', Action: 'Add', machineIds: ids })).json.error.code, 'InvalidRequestBody');
+    assert.equal((await post({ Value: 'Bulk', Action: 'Add', MachineIds: ids }, readOnly)).status, 403);
+    assert.match((await post({ Value: 'Bulk', Action: 'Add', MachineIds: ids }, readOnly)).json.error.message, /Machine\.ReadWrite\.All/);
+    const removed = await post({ Value: 'Bulk', Action: 'Remove', MachineIds: ids });
+    assert.ok(removed.json.value.every((m) => !m.machineTags.includes('Bulk')));
+  });
+
   test('software and vulnerabilities: documented shapes, stable per device, 404 for an unknown device, 403 names the role', async () => {
     const sw = await get(`/api/machines/${fin.id}/software`);
     assert.equal(sw.status, 200);

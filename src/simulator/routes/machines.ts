@@ -91,6 +91,31 @@ export const machineRoutes: Route[] = [
     },
   },
   {
+    // add-or-remove-multiple-machine-tags.md: {Value, Action, MachineIds}, at most 500 machines,
+    // 200 with the updated machines. IDs the tenant does not have are left out of the answer.
+    method: 'POST', pattern: /^\/machines\/AddOrRemoveTagForMultipleMachines$/i, family: 'machines', roles: MACHINE_WRITE,
+    handler: (rc) => {
+      const b = readBody(rc.req, ['Value', 'Action', 'MachineIds']);
+      if (!b.ok) return b.response;
+      const { Value, Action, MachineIds } = b.body;
+      if (typeof Value !== 'string' || Value === '') return missing('Value');
+      if (Action === undefined) return missing('Action');
+      if (Action !== 'Add' && Action !== 'Remove') return mdeError(400, 'InvalidInput', `Invalid input Action: ${String(Action)}. Allowed values: Add, Remove.`);
+      if (MachineIds === undefined) return missing('MachineIds');
+      if (!Array.isArray(MachineIds) || MachineIds.length === 0 || !MachineIds.every((x) => typeof x === 'string')) return mdeError(400, 'InvalidInput', 'Invalid input MachineIds: a list of machine IDs is expected.');
+      if (MachineIds.length > 500) return mdeError(400, 'InvalidInput', `Invalid input MachineIds: at most 500 machines per request, got ${MachineIds.length}.`);
+      const updated: SimMachine[] = [];
+      for (const id of new Set(MachineIds.map((x) => x.toLowerCase()))) {
+        const m = rc.sim.state.machines.find((x) => x.id === id);
+        if (!m) continue;
+        if (Action === 'Add' && !m.machineTags.includes(Value)) m.machineTags.push(Value);
+        if (Action === 'Remove') m.machineTags = m.machineTags.filter((t) => t !== Value);
+        updated.push(m);
+      }
+      return collection(rc, updated);
+    },
+  },
+  {
     // get-installed-software.md: Software.Read.All only.
     method: 'GET', pattern: new RegExp(`^/machines/${ID}/software$`, 'i'), family: 'machines', roles: ['Software.Read.All'],
     handler: (rc, [id]) => {
