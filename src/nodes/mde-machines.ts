@@ -159,8 +159,12 @@ export = function register(RED: NodeAPI): void {
       if (bad >= 0) throw new MdeInputError(`The machine list (${describeTyped(s.machine)}) must hold text only; item ${bad} is ${describe(raw[bad])}.`);
       const given = (raw as string[]).map((x) => x.trim());
       if (s.machineBy === 'id') bulkMachineIds(given);
-      else given.forEach((n) => machineName(n));
-      if (new Set(given.map((x) => x.toLowerCase())).size > MAX_MACHINES_PER_TAG_CALL) bulkMachineIds(given);
+      else {
+        given.forEach((n) => machineName(n));
+        const distinct = new Set(given.map((x) => x.toLowerCase())).size;
+        // Checked before resolving: 501 names would otherwise cost 501 lookups for a refused request.
+        if (distinct > MAX_MACHINES_PER_TAG_CALL) throw new MdeInputError(`${distinct} machines were given; Defender tags at most ${MAX_MACHINES_PER_TAG_CALL} per request. Split the list.`);
+      }
       status.requesting(translate(RED, 'mde-machines.status.requesting'));
       const http = config.connection().http;
       const ids: string[] = [];

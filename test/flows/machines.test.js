@@ -299,6 +299,8 @@ describe('mde-machines node', () => {
     assert.equal(sent(sim).filter((r) => r.method === 'POST').length, before, 'dry run posts nothing');
     assert.deepEqual(dry.mde.wouldSend.body, { Value: 'Incident-42', Action: 'Remove', MachineIds: picked.map((m) => m.id) });
     assert.ok(picked.every((m) => m.machineTags.includes('Incident-42')));
+    await refused({ machineId: Array.from({ length: 501 }, (_, i) => `host-${i}`) }, /501 machines were given; Defender tags at most 500 per request/);
+    await refused({ machineId: ['ws fin 0412'] }, /Device name "ws fin 0412" is not valid/);
     const unknown = await run({ machineId: [picked[0].computerDnsName, 'no-such-host'] });
     assert.equal(unknown.caught.mde.error.code, 'MachineNotFound');
   });
