@@ -78,6 +78,7 @@ export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
   'mde-alert-update:incident': { audience: 'graph', needs: [SECURITY_INCIDENT_WRITE] },
   'mde-alert-update:mde': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
   'mde-incidents': { audience: 'graph', needs: [SECURITY_INCIDENT_READ] },
+  'mde-machines': { audience: 'mde', needs: [MACHINE_READ], optional: { 'machine alerts': ALERT_READ, 'logged-on users': ['User.Read.All'], 'installed software': ['Software.Read.All'], vulnerabilities: ['Vulnerability.Read.All'], tags: ['Machine.ReadWrite.All'] } },
 };
 
 /** Roles the user lists for the token node: each entry is one required role. */

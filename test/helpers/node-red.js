@@ -23,6 +23,7 @@ const nodes = {
   incidents: require(path.join(dist, 'mde-incidents.js')),
   alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
   request: require(path.join(dist, 'mde-request.js')),
+  machines: require(path.join(dist, 'mde-machines.js')),
 };
 const allNodes = Object.values(nodes);
 

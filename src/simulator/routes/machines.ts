@@ -2,6 +2,7 @@
 import * as net from 'node:net';
 import { mdeError, odata } from '../http-util';
 import { applyOData, nextLink, type EntitySetSpec } from '../odata';
+import { machineSoftware, machineVulnerabilities } from '../machine-inventory';
 import type { SimMachine } from '../types';
 import { MACHINE_READ, MACHINE_WRITE, findMachine, missing, notFound, odataError, readBody, type Route, type RouteCtx } from './route';
 
@@ -87,6 +88,49 @@ export const machineRoutes: Route[] = [
         '@odata.context': `${rc.base}/$metadata#Users`,
         value: users.map((u) => ({ id: `${u.domainName.toLowerCase()}\\${u.accountName}`, accountName: u.accountName, accountDomain: u.domainName, firstSeen: m.firstSeen, lastSeen: m.lastSeen, logonTypes: 'Interactive', isDomainAdmin: false, isOnlyNetworkUser: false })),
       });
+    },
+  },
+  {
+    // add-or-remove-multiple-machine-tags.md: {Value, Action, MachineIds}, at most 500 machines,
+    // 200 with the updated machines. IDs the tenant does not have are left out of the answer.
+    method: 'POST', pattern: /^\/machines\/AddOrRemoveTagForMultipleMachines$/i, family: 'machines', roles: MACHINE_WRITE,
+    handler: (rc) => {
+      const b = readBody(rc.req, ['Value', 'Action', 'MachineIds']);
+      if (!b.ok) return b.response;
+      const { Value, Action, MachineIds } = b.body;
+      if (typeof Value !== 'string' || Value === '') return missing('Value');
+      if (Action === undefined) return missing('Action');
+      if (Action !== 'Add' && Action !== 'Remove') return mdeError(400, 'InvalidInput', `Invalid input Action: ${String(Action)}. Allowed values: Add, Remove.`);
+      if (MachineIds === undefined) return missing('MachineIds');
+      if (!Array.isArray(MachineIds) || MachineIds.length === 0 || !MachineIds.every((x) => typeof x === 'string')) return mdeError(400, 'InvalidInput', 'Invalid input MachineIds: a list of machine IDs is expected.');
+      if (MachineIds.length > 500) return mdeError(400, 'InvalidInput', `Invalid input MachineIds: at most 500 machines per request, got ${MachineIds.length}.`);
+      const updated: SimMachine[] = [];
+      for (const id of new Set(MachineIds.map((x) => x.toLowerCase()))) {
+        const m = rc.sim.state.machines.find((x) => x.id === id);
+        if (!m) continue;
+        if (Action === 'Add' && !m.machineTags.includes(Value)) m.machineTags.push(Value);
+        if (Action === 'Remove') m.machineTags = m.machineTags.filter((t) => t !== Value);
+        updated.push(m);
+      }
+      return collection(rc, updated);
+    },
+  },
+  {
+    // get-installed-software.md: Software.Read.All only.
+    method: 'GET', pattern: new RegExp(`^/machines/${ID}/software$`, 'i'), family: 'machines', roles: ['Software.Read.All'],
+    handler: (rc, [id]) => {
+      const m = findMachine(rc.sim, id);
+      if (!m) return notFound(`Machine ${id} was not found`);
+      return odata(200, { '@odata.context': `${rc.base}/$metadata#Software`, value: machineSoftware(rc.sim.state.machines, m) });
+    },
+  },
+  {
+    // get-discovered-vulnerabilities.md: Vulnerability.Read.All only.
+    method: 'GET', pattern: new RegExp(`^/machines/${ID}/vulnerabilities$`, 'i'), family: 'machines', roles: ['Vulnerability.Read.All'],
+    handler: (rc, [id]) => {
+      const m = findMachine(rc.sim, id);
+      if (!m) return notFound(`Machine ${id} was not found`);
+      return odata(200, { '@odata.context': `${rc.base}/$metadata#Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)`, value: machineVulnerabilities(rc.sim.state.machines, m) });
     },
   },
   {
