@@ -5,6 +5,7 @@
 import { mustache } from './templates';
 import { MdeInputError } from './errors';
 import { KqlScanner } from './kql-scanner';
+import { MISSING, readNamedValue } from './named-values';
 
 const ESC: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 // eslint-disable-next-line no-control-regex
@@ -160,21 +161,6 @@ export function checkKqlTemplate(template: string, opts: KqlTemplateOptions = {}
   return compile(template, opts).flatMap((s) => ('name' in s ? [s.name] : []));
 }
 
-const MISSING = Symbol('missing');
-
-/** `a.b.0` on `view`, through own data properties only: no prototype, no getter, no function call. */
-function readPath(view: unknown, name: string): unknown {
-  if (name === '.') return view;
-  let current = view;
-  for (const key of name.split('.')) {
-    if (current === null || typeof current !== 'object') return MISSING;
-    const property = Object.getOwnPropertyDescriptor(current, key);
-    if (!property || !('value' in property)) return MISSING;
-    current = property.value;
-  }
-  return current;
-}
-
 /** A list's items as plain values (own data properties), so no getter of the view runs later. */
 function plainValue(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
@@ -202,7 +188,7 @@ export function renderKqlTemplate(template: string, view: unknown, opts: KqlTemp
   const missing: string[] = [];
   for (const s of segments) {
     if (!('name' in s) || values.has(s.name) || missing.includes(s.name)) continue;
-    const value = readPath(view, s.name);
+    const value = readNamedValue(view, s.name);
     if (value === MISSING || value === undefined || value === null) missing.push(s.name);
     else values.set(s.name, plainValue(value));
   }

@@ -7,6 +7,7 @@
 import type { ApiFamily, Audience } from './types';
 import { MdeInputError } from './errors';
 import { describe } from './validate';
+import { MISSING, readNamedValue } from './named-values';
 
 export type PathPart = { text: string } | { name: string };
 
@@ -72,20 +73,6 @@ export function pathTemplateNames(parts: readonly PathPart[]): string[] {
   return [...new Set(parts.flatMap((p) => ('name' in p ? [p.name] : [])))];
 }
 
-const MISSING = Symbol('missing');
-
-/** `a.b.0` on `view`, through own data properties only: no prototype, no getter, no function call. */
-function readPath(view: unknown, name: string): unknown {
-  let current = view;
-  for (const key of name.split('.')) {
-    if (current === null || typeof current !== 'object') return MISSING;
-    const property = Object.getOwnPropertyDescriptor(current, key);
-    if (!property || !('value' in property)) return MISSING;
-    current = property.value;
-  }
-  return current;
-}
-
 /** One value as one encoded path segment; `'()*!` are encoded too, so a value never reads as OData syntax. */
 export function pathSegment(value: unknown, label: string): string {
   let text: string;
@@ -107,7 +94,7 @@ export function renderPath(parts: readonly PathPart[], msg: unknown): string {
   const missing: string[] = [];
   const values = new Map<string, string>();
   for (const name of pathTemplateNames(parts)) {
-    const value = readPath(msg, name);
+    const value = readNamedValue(msg, name);
     if (value === MISSING || value === undefined || value === null) missing.push(name);
     else values.set(name, pathSegment(value, `{{${name}}} (msg.${name})`));
   }
