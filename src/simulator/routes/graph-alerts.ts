@@ -21,7 +21,7 @@ import {
   mdeStatus,
 } from '../graph-shape';
 import type { SimAlert } from '../types';
-import { badRequest, graphBody, graphOk, listPage, notFound, SECURITY_ALERT_READ, SECURITY_ALERT_WRITE, type GraphCtx, type GraphRoute } from './graph-route';
+import { badRequest, graphBody, graphCommentText, graphOk, listPage, notFound, SECURITY_ALERT_READ, SECURITY_ALERT_WRITE, type GraphCtx, type GraphRoute } from './graph-route';
 
 export const GRAPH_ALERT_SPEC: GraphSetSpec = {
   typeName: GRAPH_ALERT_TYPE,
@@ -41,7 +41,6 @@ export const GRAPH_ALERT_SPEC: GraphSetSpec = {
 /** Values the update page lists (unknownFutureValue is a sentinel: "Don't use"). */
 const UPDATE_STATUSES = ['new', 'inProgress', 'resolved'];
 const UPDATABLE = ['status', 'classification', 'determination', 'assignedTo'];
-const COMMENT_TYPE = 'microsoft.graph.security.alertComment';
 
 export function findAlert(gc: GraphCtx, id: string): SimAlert | undefined {
   return gc.sim.state.alerts.find((a) => a.id === id);
@@ -138,13 +137,10 @@ export const graphAlertRoutes: GraphRoute[] = [
     handler: (gc, [id]) => {
       const a = findAlert(gc, id!);
       if (!a) return notFound(gc, `Alert '${id}' was not found.`);
-      const b = graphBody(gc, ['comment'], COMMENT_TYPE);
-      if (!b.ok) return b.response;
-      const type = b.body['@odata.type'];
-      if (type !== undefined && String(type).replace(/^#/, '') !== COMMENT_TYPE) return badRequest(gc, `The @odata.type must be ${COMMENT_TYPE}.`);
-      if (typeof b.body.comment !== 'string' || !b.body.comment.trim()) return badRequest(gc, "The parameter 'comment' is required: the text of the comment.");
+      const c = graphCommentText(gc);
+      if (!c.ok) return c.response;
       const stamp = iso7(Date.now(), gc.sim.rng.int(0, 9999));
-      a.comments.push({ comment: b.body.comment, createdBy: gc.principal.displayName, createdTime: stamp });
+      a.comments.push({ comment: c.comment, createdBy: gc.principal.displayName, createdTime: stamp });
       a.lastUpdateTime = stamp;
       return graphOk({ '@odata.context': `${gc.base}/$metadata#security/alerts_v2('${a.id}')/comments`, value: alertView(gc, a).comments });
     },

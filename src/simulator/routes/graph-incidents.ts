@@ -16,7 +16,7 @@ import {
 } from '../graph-shape';
 import type { SimIncident } from '../types';
 import { alertView } from './graph-alerts';
-import { badRequest, graphBody, graphOk, listPage, notFound, SECURITY_INCIDENT_READ, SECURITY_INCIDENT_WRITE, type GraphCtx, type GraphRoute } from './graph-route';
+import { badRequest, graphBody, graphCommentText, graphOk, listPage, notFound, SECURITY_INCIDENT_READ, SECURITY_INCIDENT_WRITE, type GraphCtx, type GraphRoute } from './graph-route';
 
 export const GRAPH_INCIDENT_SPEC: GraphSetSpec = {
   typeName: GRAPH_INCIDENT_TYPE,
@@ -36,7 +36,6 @@ export const GRAPH_INCIDENT_SPEC: GraphSetSpec = {
 /** The update page lists active, resolved, redirected (and the unknownFutureValue sentinel). */
 const UPDATE_STATUSES = ['active', 'resolved', 'redirected'];
 const UPDATABLE = ['assignedTo', 'classification', 'determination', 'status', 'customTags'];
-const COMMENT_TYPE = 'microsoft.graph.security.alertComment';
 
 function findIncident(gc: GraphCtx, id: string): SimIncident | undefined {
   return gc.sim.state.incidents.find((i) => i.id === id);
@@ -123,13 +122,10 @@ export const graphIncidentRoutes: GraphRoute[] = [
     handler: (gc, [id]) => {
       const i = findIncident(gc, id!);
       if (!i) return notFound(gc, `Incident '${id}' was not found.`);
-      const b = graphBody(gc, ['comment'], COMMENT_TYPE);
-      if (!b.ok) return b.response;
-      const type = b.body['@odata.type'];
-      if (type !== undefined && String(type).replace(/^#/, '') !== COMMENT_TYPE) return badRequest(gc, `The @odata.type must be ${COMMENT_TYPE}.`);
-      if (typeof b.body.comment !== 'string' || !b.body.comment.trim()) return badRequest(gc, "The parameter 'comment' is required: the text of the comment.");
+      const c = graphCommentText(gc);
+      if (!c.ok) return c.response;
       const stamp = iso7(Date.now(), gc.sim.rng.int(0, 9999));
-      i.comments.push({ comment: b.body.comment, createdByDisplayName: gc.principal.displayName, createdDateTime: stamp });
+      i.comments.push({ comment: c.comment, createdByDisplayName: gc.principal.displayName, createdDateTime: stamp });
       i.lastUpdateDateTime = stamp;
       return graphOk({ '@odata.context': `${gc.base}/$metadata#security/incidents('${i.id}')/comments`, value: i.comments.map((c) => ({ ...c })) });
     },

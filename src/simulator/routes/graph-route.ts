@@ -87,3 +87,18 @@ export function graphBody(gc: GraphCtx, allowed: readonly string[], typeName: st
   }
   return { ok: true, body };
 }
+
+const COMMENT_TYPE = 'microsoft.graph.security.alertComment';
+
+/**
+ * The body of a POST .../comments (alerts and incidents alike): `{ "@odata.type"?: alertComment,
+ * "comment": "text" }`. Returns the comment text, or the 400 to answer.
+ */
+export function graphCommentText(gc: GraphCtx): { ok: true; comment: string } | { ok: false; response: SimResponse } {
+  const b = graphBody(gc, ['comment'], COMMENT_TYPE);
+  if (!b.ok) return b;
+  const type = b.body['@odata.type'];
+  if (type !== undefined && String(type).replace(/^#/, '') !== COMMENT_TYPE) return { ok: false, response: badRequest(gc, `The @odata.type must be ${COMMENT_TYPE}.`) };
+  if (typeof b.body.comment !== 'string' || !b.body.comment.trim()) return { ok: false, response: badRequest(gc, "The parameter 'comment' is required: the text of the comment.") };
+  return { ok: true, comment: b.body.comment };
+}
