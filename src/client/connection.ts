@@ -6,10 +6,10 @@ import * as tls from 'node:tls';
 import { CLOUD_NAMES, resolveCloud, type ResolvedCloud } from './clouds';
 import type { Audience, ConnectionSettings, TokenInfo } from './types';
 import { MdeInputError } from './errors';
-import { MdeHttp } from './http';
-import { createConnectionAgent } from './proxy';
-import { TokenProvider, type GetTokenOptions } from './token-provider';
-import type { GovernorClock } from './governor';
+import { MdeHttp } from './transport/http';
+import { createConnectionAgent } from './transport/proxy';
+import { TokenProvider, type GetTokenOptions } from './auth/token-provider';
+import type { GovernorClock } from './transport/governor';
 import { assertClientId, assertTenantId } from './validate';
 
 export interface ConnectionOptions {

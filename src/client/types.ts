@@ -2,7 +2,7 @@
 // plain settings in and get typed results (or typed errors from ./errors) out.
 
 import type { CloudSettings, ResolvedCloud } from './clouds';
-import type { ProxySettings } from './proxy';
+import type { ProxySettings } from './transport/proxy';
 
 export type Audience = 'mde' | 'graph';
 

@@ -5,9 +5,9 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Request, Response } from 'express';
-import { AlertPoller, type Emission, type PollOutcome, type PolledItem } from '../client/alert-poller';
-import { graphPollSource } from '../client/alert-poll-source';
-import { fileCheckpointStore } from '../client/checkpoint-store';
+import { AlertPoller, type Emission, type PollOutcome, type PolledItem } from '../client/alerts/poller';
+import { graphPollSource } from '../client/alerts/poll-source';
+import { fileCheckpointStore } from '../client/state/checkpoint-store';
 import { MdeError, MdeInputError } from '../client/errors';
 import { resolveConfig } from './shared/base';
 import { translate } from './shared/i18n';

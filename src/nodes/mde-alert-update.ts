@@ -2,12 +2,12 @@
 // only) and a comment templated from msg. Microsoft Graph by default; for alerts the MDE API stays
 // selectable until it retires (1 February 2027). Everything is validated before the first request.
 import { translate } from './shared/i18n';
-import { buildAlertPatch, updateAlert } from '../client/alerts';
-import { graphUpdateToMde, mdeAlertToGraphAlert } from '../client/alert-shape';
+import { buildAlertPatch, updateAlert } from '../client/mde/alerts';
+import { graphUpdateToMde, mdeAlertToGraphAlert } from '../client/alerts/shape';
 import { MdeInputError } from '../client/errors';
-import { buildGraphAlertUpdate, checkComment, commentGraphAlert, graphIncidentId, updateGraphAlert, type GraphAlertUpdate } from '../client/graph-alerts';
-import { buildIncidentUpdate, commentIncident, updateIncident, type IncidentUpdate } from '../client/incidents';
-import { alertId } from '../client/odata';
+import { buildGraphAlertUpdate, checkComment, commentGraphAlert, graphIncidentId, updateGraphAlert, type GraphAlertUpdate } from '../client/graph/alerts';
+import { buildIncidentUpdate, commentIncident, updateIncident, type IncidentUpdate } from '../client/graph/incidents';
+import { alertId } from '../client/mde/odata';
 import { renderTextTemplate } from '../client/templates';
 import { describe } from '../client/validate';
 import { resolveConfig, wireActionNode } from './shared/base';

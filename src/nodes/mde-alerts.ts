@@ -4,12 +4,12 @@
 // Every dialog property is checked at deploy and every msg value per message, for the chosen
 // API, before anything is sent.
 import { translate } from './shared/i18n';
-import { mergeAlertQuery, parseAlertFilterObject, parseAlertFilterValue, toGraphAlertQuery, toMdeAlertQuery, type AlertQueryPart } from '../client/alert-query';
-import { mdeAlertToGraphAlert } from '../client/alert-shape';
-import { checkAlertQuery, getAlert, getAlertRelated, listAlerts } from '../client/alerts';
+import { mergeAlertQuery, parseAlertFilterObject, parseAlertFilterValue, toGraphAlertQuery, toMdeAlertQuery, type AlertQueryPart } from '../client/alerts/query';
+import { mdeAlertToGraphAlert } from '../client/alerts/shape';
+import { checkAlertQuery, getAlert, getAlertRelated, listAlerts } from '../client/mde/alerts';
 import { MdeInputError } from '../client/errors';
-import { checkGraphAlertQuery, getGraphAlert, listGraphAlerts } from '../client/graph-alerts';
-import { parseSince } from '../client/odata';
+import { checkGraphAlertQuery, getGraphAlert, listGraphAlerts } from '../client/graph/alerts';
+import { parseSince } from '../client/mde/odata';
 import type { Alert } from '../client/types';
 import { describe } from '../client/validate';
 import { resolveConfig, wireActionNode } from './shared/base';

@@ -2,8 +2,8 @@
 // string literal, run through Microsoft Graph runHuntingQuery (default) or the MDE API.
 import { translate } from './shared/i18n';
 import { MdeInputError } from '../client/errors';
-import { runHuntingQuery } from '../client/hunting';
-import { checkKqlTemplate, renderKqlTemplate } from '../client/kql';
+import { runHuntingQuery } from '../client/hunting/hunting';
+import { checkKqlTemplate, renderKqlTemplate } from '../client/hunting/kql';
 import { wireActionNode } from './shared/base';
 import { sendSplit } from './shared/emit';
 import { booleanSetting, choiceSetting, textSetting, type Settings } from './shared/action-settings';

@@ -2,9 +2,9 @@
 // each with its alerts ($expand=alerts), from Microsoft Graph.
 import { translate } from './shared/i18n';
 import { MdeInputError } from '../client/errors';
-import { graphIncidentId } from '../client/graph-alerts';
-import { getIncident, listIncidents, type IncidentQuery } from '../client/incidents';
-import { parseSince } from '../client/odata';
+import { graphIncidentId } from '../client/graph/alerts';
+import { getIncident, listIncidents, type IncidentQuery } from '../client/graph/incidents';
+import { parseSince } from '../client/mde/odata';
 import type { TimeRange } from '../client/types';
 import { describe } from '../client/validate';
 import { wireActionNode } from './shared/base';

@@ -5,9 +5,9 @@
 // lost is found again rather than resent, and a wait-for-completion that survives redeploys.
 import { translate } from './shared/i18n';
 import { MdeError, MdeInputError, MdeWaitTimeoutError } from '../client/errors';
-import { getMachine, resolveMachineByName } from '../client/machines';
-import { findPendingAction, getMachineAction, isolateMachine, isolationTypeRefusal, releaseMachine, waitForMachineAction } from '../client/machine-actions';
-import { machineId as validMachineId } from '../client/odata';
+import { getMachine, resolveMachineByName } from '../client/mde/machines';
+import { findPendingAction, getMachineAction, isolateMachine, isolationTypeRefusal, releaseMachine, waitForMachineAction } from '../client/mde/machine-actions';
+import { machineId as validMachineId } from '../client/mde/odata';
 import { routingFields, type ActionRecord } from '../client/safety/action-journal';
 import { intentRecord, resumeRecord, sendOnce, type LookupOptions } from '../client/safety/action-engine';
 import { protectionReason, type IsolationVerb, type ProtectionRules } from '../client/safety/isolation-guard';

@@ -3,15 +3,15 @@
 // deploy and every msg value per message, before anything is sent.
 import { translate } from './shared/i18n';
 import { MdeError, MdeInputError } from '../client/errors';
-import { getMachine, machineName, resolveMachineByName } from '../client/machines';
+import { getMachine, machineName, resolveMachineByName } from '../client/mde/machines';
 import {
   MACHINE_QUERY_KEYS, checkMachineQuery, findByIpTimestamp, findMachinesByIp, getDiscoveredVulnerabilities, getInstalledSoftware, getLogonUsers, internalIp, listMachineAlerts,
   MAX_MACHINES_PER_TAG_CALL, bulkMachineIds, bulkTagRequestBody, listMachinesPaged, setMachineTag, setTagForMachines, tagRequestBody,
   type MachineListQuery, type TagAction,
-} from '../client/machine-lookups';
-import { machineId as validMachineId } from '../client/odata';
-import type { RequestOptions } from '../client/alerts';
-import type { MdeHttp } from '../client/http';
+} from '../client/mde/machine-lookups';
+import { machineId as validMachineId } from '../client/mde/odata';
+import type { RequestOptions } from '../client/mde/alerts';
+import type { MdeHttp } from '../client/transport/http';
 import type { Machine } from '../client/types';
 import { describe } from '../client/validate';
 import { booleanSetting, choiceSetting, listSetting, textSetting, type Settings } from './shared/action-settings';

@@ -4,8 +4,8 @@
 // encoded segment; a POST / PATCH is sent once unless the node says resending is safe.
 import { translate } from './shared/i18n';
 import { MdeError, MdeInputError } from '../client/errors';
-import { compilePathTemplate, familyForPath, renderPath, type PathPart } from '../client/request-path';
-import { REQUEST_METHODS, checkBody, checkQuery, sendGenericRequest, type Paging, type QueryValues, type RequestMethod } from '../client/request-send';
+import { compilePathTemplate, familyForPath, renderPath, type PathPart } from '../client/request/path';
+import { REQUEST_METHODS, checkBody, checkQuery, sendGenericRequest, type Paging, type QueryValues, type RequestMethod } from '../client/request/send';
 import type { Audience } from '../client/types';
 import { describe } from '../client/validate';
 import { booleanSetting, choiceSetting, textSetting, type Settings } from './shared/action-settings';

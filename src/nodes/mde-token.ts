@@ -5,7 +5,7 @@ import { translate } from './shared/i18n';
 import { MdeAuthError } from '../client/errors';
 import type { Audience } from '../client/types';
 import { wireActionNode } from './shared/base';
-import { tokenNodeNeeds, unmetRoleGroups } from '../client/permissions';
+import { tokenNodeNeeds, unmetRoleGroups } from '../client/auth/permissions';
 import type { Node, NodeAPI, NodeDef } from './shared/node-types';
 import { choiceSetting, listSetting, type Settings } from './shared/action-settings';
 

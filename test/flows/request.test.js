@@ -7,7 +7,7 @@ const path = require('node:path');
 const { useFlowSuite } = require('../helpers/flow-suite');
 const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
 const { simulator, configNode, secretCredentials, nextMessage, collect, apiRequests } = require('../helpers/sim');
-const { compilePathTemplate, renderPath } = require(path.resolve(__dirname, '..', '..', 'dist', 'client', 'request-path.js'));
+const { compilePathTemplate, renderPath } = require(path.resolve(__dirname, '..', '..', 'dist', 'client', 'request', 'path.js'));
 
 const tab = { id: 'tab', type: 'tab', label: 'request tests' };
 

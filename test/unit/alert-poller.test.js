@@ -7,8 +7,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { AlertPoller, timeKey, sinceFromKey, fingerprint, changedFields } = require('../../dist/client/alert-poller.js');
-const { MemoryCheckpointStore, FileCheckpointStore } = require('../../dist/client/checkpoint-store.js');
+const { AlertPoller, timeKey, sinceFromKey, fingerprint, changedFields } = require('../../dist/client/alerts/poller.js');
+const { MemoryCheckpointStore, FileCheckpointStore } = require('../../dist/client/state/checkpoint-store.js');
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
 const MIN = 60_000;

@@ -8,11 +8,11 @@ const assert = require('node:assert/strict');
 const { startSimulator } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
 const errors = require('../../dist/client/errors.js');
-const { listAlerts, checkAlertQuery } = require('../../dist/client/alerts.js');
-const { listMachines, resolveMachineByName } = require('../../dist/client/machines.js');
-const { parseAlertFilterObject, parseAlertFilterValue, mergeAlertQuery, toGraphAlertQuery, toMdeAlertQuery } = require('../../dist/client/alert-query.js');
-const { checkGraphAlertQuery } = require('../../dist/client/graph-alerts.js');
-const { parseSince, parseIsoDateTime } = require('../../dist/client/odata.js');
+const { listAlerts, checkAlertQuery } = require('../../dist/client/mde/alerts.js');
+const { listMachines, resolveMachineByName } = require('../../dist/client/mde/machines.js');
+const { parseAlertFilterObject, parseAlertFilterValue, mergeAlertQuery, toGraphAlertQuery, toMdeAlertQuery } = require('../../dist/client/alerts/query.js');
+const { checkGraphAlertQuery } = require('../../dist/client/graph/alerts.js');
+const { parseSince, parseIsoDateTime } = require('../../dist/client/mde/odata.js');
 const { describe: describeValue } = require('../../dist/client/validate.js');
 const { connectionSettings } = require('../helpers/sim');
 

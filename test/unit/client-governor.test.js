@@ -2,7 +2,7 @@
 // Rate governor with a controllable clock: FIFO queueing, sliding windows, pause, abort, registry.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { RateGovernor, governorFor, resetGovernors, DEFAULT_RATE_BUDGETS } = require('../../dist/client/governor.js');
+const { RateGovernor, governorFor, resetGovernors, DEFAULT_RATE_BUDGETS } = require('../../dist/client/transport/governor.js');
 
 function fakeClock(start = 1_000_000) {
   let now = start;

@@ -9,8 +9,8 @@ const { connectionSettings } = require('../helpers/sim');
 const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
 const errors = require('../../dist/client/errors.js');
-const { resetGovernors, DEFAULT_RATE_BUDGETS } = require('../../dist/client/governor.js');
-const { getAlert } = require('../../dist/client/alerts.js');
+const { resetGovernors, DEFAULT_RATE_BUDGETS } = require('../../dist/client/transport/governor.js');
+const { getAlert } = require('../../dist/client/mde/alerts.js');
 const {
   listGraphAlerts,
   iterateGraphAlertPages,
@@ -19,11 +19,11 @@ const {
   commentGraphAlert,
   buildGraphAlertUpdate,
   checkGraphAlertQuery,
-} = require('../../dist/client/graph-alerts.js');
-const { listIncidents, getIncident, updateIncident, commentIncident, buildIncidentUpdate } = require('../../dist/client/incidents.js');
-const { mdeAlertToGraphAlert, alertDevices, graphUpdateToMde } = require('../../dist/client/alert-shape.js');
-const { nextLinkTarget, graphRequiredRoles } = require('../../dist/client/graph-request.js');
-const { NODE_ROLES, OPERATION_ROLES } = require('../../dist/client/permissions.js');
+} = require('../../dist/client/graph/alerts.js');
+const { listIncidents, getIncident, updateIncident, commentIncident, buildIncidentUpdate } = require('../../dist/client/graph/incidents.js');
+const { mdeAlertToGraphAlert, alertDevices, graphUpdateToMde } = require('../../dist/client/alerts/shape.js');
+const { nextLinkTarget, graphRequiredRoles } = require('../../dist/client/graph/request.js');
+const { NODE_ROLES, OPERATION_ROLES } = require('../../dist/client/auth/permissions.js');
 
 const APPS = DEMO.apps;
 const open = [];
@@ -340,7 +340,7 @@ describe('one alert shape whichever API served it', () => {
     try {
       const http = connect(sim).http;
       const graph = (await listGraphAlerts(http)).alerts;
-      const { listAlerts } = require('../../dist/client/alerts.js');
+      const { listAlerts } = require('../../dist/client/mde/alerts.js');
       const mde = (await listAlerts(http, { expandEvidence: true })).alerts;
       // Resolved alerts with classification, assigned ones, all evidence kinds of the seed.
       assert.ok(mde.some((a) => a.classification) && mde.some((a) => a.assignedTo));

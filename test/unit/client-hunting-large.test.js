@@ -2,7 +2,7 @@
 // 100 000-row hunting body: parsed incrementally without blocking the event loop for long.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { parseHuntingBody } = require('../../dist/client/hunting.js');
+const { parseHuntingBody } = require('../../dist/client/hunting/hunting.js');
 
 function bigBody(rows) {
   const schema = [
@@ -53,7 +53,7 @@ test('100 000 rows from the simulator through both hunting APIs', async () => {
   const { startSimulator } = require('../../dist/simulator/index.js');
   const { connectionSettings } = require('../helpers/sim');
   const { MdeConnection } = require('../../dist/client/connection.js');
-  const { runHuntingQuery } = require('../../dist/client/hunting.js');
+  const { runHuntingQuery } = require('../../dist/client/hunting/hunting.js');
   const sim = await startSimulator({ port: 0, rateLimits: false, processEvents: 100_000 });
   const c = new MdeConnection(connectionSettings(sim));
   try {

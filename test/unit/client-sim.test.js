@@ -8,11 +8,11 @@ const assert = require('node:assert/strict');
 const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
 const errors = require('../../dist/client/errors.js');
-const { listAlerts, iterateAlertPages, getAlert, getAlertRelated } = require('../../dist/client/alerts.js');
-const { listMachines, getMachine, resolveMachineByName } = require('../../dist/client/machines.js');
-const { isolateMachine, releaseMachine, waitForMachineAction, findPendingAction, getMachineAction } = require('../../dist/client/machine-actions.js');
-const { runHuntingQuery } = require('../../dist/client/hunting.js');
-const { resetGovernors } = require('../../dist/client/governor.js');
+const { listAlerts, iterateAlertPages, getAlert, getAlertRelated } = require('../../dist/client/mde/alerts.js');
+const { listMachines, getMachine, resolveMachineByName } = require('../../dist/client/mde/machines.js');
+const { isolateMachine, releaseMachine, waitForMachineAction, findPendingAction, getMachineAction } = require('../../dist/client/mde/machine-actions.js');
+const { runHuntingQuery } = require('../../dist/client/hunting/hunting.js');
+const { resetGovernors } = require('../../dist/client/transport/governor.js');
 
 const APPS = DEMO.apps;
 let sim;

@@ -10,8 +10,8 @@ const { connectionSettings, sleep } = require('../helpers/sim');
 const { startSimulator } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
 const errors = require('../../dist/client/errors.js');
-const { listAlerts } = require('../../dist/client/alerts.js');
-const { runHuntingQuery } = require('../../dist/client/hunting.js');
+const { listAlerts } = require('../../dist/client/mde/alerts.js');
+const { runHuntingQuery } = require('../../dist/client/hunting/hunting.js');
 
 let sim;
 const open = [];

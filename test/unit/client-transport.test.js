@@ -6,9 +6,9 @@ const assert = require('node:assert/strict');
 const util = require('node:util');
 
 const errors = require('../../dist/client/errors.js');
-const { retryAfterSeconds } = require('../../dist/client/network-client.js');
+const { retryAfterSeconds } = require('../../dist/client/auth/network-client.js');
 const { parseRequestTimeout } = require('../../dist/nodes/shared/config-settings.js');
-const { huntingTimeoutMs, HUNTING_TIMEOUT_MS, runHuntingQuery } = require('../../dist/client/hunting.js');
+const { huntingTimeoutMs, HUNTING_TIMEOUT_MS, runHuntingQuery } = require('../../dist/client/hunting/hunting.js');
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL2FwaSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
 

@@ -7,8 +7,8 @@ const assert = require('node:assert/strict');
 const tls = require('node:tls');
 const { startSimulator, generateSelfSignedCertificate, DEMO } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
-const { listAlerts } = require('../../dist/client/alerts.js');
-const { runHuntingQuery } = require('../../dist/client/hunting.js');
+const { listAlerts } = require('../../dist/client/mde/alerts.js');
+const { runHuntingQuery } = require('../../dist/client/hunting/hunting.js');
 
 const MICROSOFT_HOSTS = [
   'login.microsoftonline.com', 'login.microsoftonline.us',

@@ -3,7 +3,7 @@
 // values are read from the message (named paths only, own data properties only).
 const { test, describe } = require('node:test');
 const assert = require('node:assert/strict');
-const { checkKqlTemplate, renderKqlTemplate, kqlLiteral } = require('../../dist/client/kql.js');
+const { checkKqlTemplate, renderKqlTemplate, kqlLiteral } = require('../../dist/client/hunting/kql.js');
 const { MdeInputError } = require('../../dist/client/errors.js');
 
 const refused = (re) => (e) => e instanceof MdeInputError && re.test(e.message);

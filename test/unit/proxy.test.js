@@ -9,8 +9,8 @@ const util = require('node:util');
 const { startSimulator, DEMO } = require('../../dist/simulator/index.js');
 const { MdeConnection } = require('../../dist/client/connection.js');
 const { MdeInputError, MdeNetworkError } = require('../../dist/client/errors.js');
-const { bypassesProxy, proxyFromEnvironment } = require('../../dist/client/proxy.js');
-const { resetGovernors } = require('../../dist/client/governor.js');
+const { bypassesProxy, proxyFromEnvironment } = require('../../dist/client/transport/proxy.js');
+const { resetGovernors } = require('../../dist/client/transport/governor.js');
 const { connectionSettings } = require('../helpers/sim');
 const { startConnectProxy, startTrap, closedPort } = require('../helpers/connect-proxy');
 

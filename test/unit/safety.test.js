@@ -8,9 +8,9 @@ const crypto = require('node:crypto');
 const { IsolationGuard, protectionReason } = require('../../dist/client/safety/isolation-guard.js');
 const { ActionJournal, routingFields, looksLikeCredential } = require('../../dist/client/safety/action-journal.js');
 const { answerMayBeLost } = require('../../dist/client/safety/action-engine.js');
-const { isolationTypeRefusal } = require('../../dist/client/machine-actions.js');
+const { isolationTypeRefusal } = require('../../dist/client/mde/machine-actions.js');
 const { MdeApiError, MdeAuthError, MdeInputError, MdeNetworkError } = require('../../dist/client/errors.js');
-const { normalizePem } = require('../../dist/client/pem.js');
+const { normalizePem } = require('../../dist/client/auth/pem.js');
 
 describe('protectionReason', () => {
   const rules = { ids: ['AAAA000000000000000000000000000000000001'], namePatterns: ['dc*', '*.finance.contoso.com'], tags: ['DoNotIsolate'] };

@@ -8,8 +8,8 @@
 //      followed, or the caller is told plainly that it may have been carried out.
 import { createHash, randomUUID } from 'node:crypto';
 import { MdeApiError, MdeConflictError, MdeError, MdeNetworkError } from '../errors';
-import { sleep, type MdeHttp } from '../http';
-import { findActionsCreatedSince, findPendingAction } from '../machine-actions';
+import { sleep, type MdeHttp } from '../transport/http';
+import { findActionsCreatedSince, findPendingAction } from '../mde/machine-actions';
 import type { MachineAction } from '../types';
 import type { ActionJournal, ActionRecord, RoutingFields } from './action-journal';
 

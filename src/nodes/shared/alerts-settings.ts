@@ -3,8 +3,8 @@
 // never replaced by a default. Only a property that is absent (an older flow) takes its default,
 // and for `api` and `alertShape` that default is what such a flow was built for: the MDE API and
 // its own alert shape (new nodes get Microsoft Graph from the editor's defaults).
-import { ALERT_FILTER_KEYS, parseAlertFilterValue, type AlertApi, type AlertFilterKey, type AlertQueryPart } from '../../client/alert-query';
-import { ALERT_RELATED_KINDS, type AlertRelatedKind } from '../../client/alerts';
+import { ALERT_FILTER_KEYS, parseAlertFilterValue, type AlertApi, type AlertFilterKey, type AlertQueryPart } from '../../client/alerts/query';
+import { ALERT_RELATED_KINDS, type AlertRelatedKind } from '../../client/mde/alerts';
 import { MdeInputError } from '../../client/errors';
 import { describe } from '../../client/validate';
 import type { TypedValue } from './node-types';

@@ -3,7 +3,7 @@
 import { checkAudience, CLOUD_NAMES, type CloudName } from '../../client/clouds';
 import { MdeInputError } from '../../client/errors';
 import { describe } from '../../client/validate';
-import { normalizePem } from '../../client/pem';
+import { normalizePem } from '../../client/auth/pem';
 import type { ConnectionSettings } from '../../client/types';
 
 export interface ConfigProperties {

@@ -1,6 +1,6 @@
 // The Test connection report: which of our nodes the granted roles cover. Role data and
 // matching live in the client (permissions.ts); this only adds the labels the dialog shows.
-import { NODE_ROLES } from '../../client/permissions';
+import { NODE_ROLES } from '../../client/auth/permissions';
 import type { Audience } from '../../client/types';
 
 export interface NodeRequirement {

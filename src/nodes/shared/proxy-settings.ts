@@ -2,7 +2,7 @@
 // selected on the connection (url, noproxy list, username / password credentials), otherwise the
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY environment variables, as the core http request node reads them.
 import { MdeInputError } from '../../client/errors';
-import { proxyFromEnvironment, type ProxySettings } from '../../client/proxy';
+import { proxyFromEnvironment, type ProxySettings } from '../../client/transport/proxy';
 import type { NodeAPI } from './node-types';
 
 interface HttpProxyConfigNode {

@@ -20,7 +20,7 @@ import {
 } from './config-settings';
 import type { MdeConfigNode } from './config-handle';
 import { translate } from './i18n';
-import { unmetRoleGroups } from '../../client/permissions';
+import { unmetRoleGroups } from '../../client/auth/permissions';
 import { NODE_REQUIREMENTS } from './node-permissions';
 import type { NodeAPI } from './node-types';
 import { proxySettingsFor } from './proxy-settings';

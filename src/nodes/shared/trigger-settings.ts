@@ -2,7 +2,7 @@
 // refused with a sentence naming the property, what came and what is allowed (never coerced,
 // never replaced by a default). A property absent from the flow (older or hand-written JSON)
 // takes its documented default.
-import type { PollMode } from '../../client/alert-poller';
+import type { PollMode } from '../../client/alerts/poller';
 import { MdeInputError } from '../../client/errors';
 import type { NodeDef } from './node-types';
 import { splitList } from './typed-input';

@@ -2,14 +2,14 @@
 // time, logged-on users, a device's alerts, and adding / removing one device tag (mde-api.md §4.2).
 // Every value is checked before a request leaves; a value of the wrong type is refused, never coerced.
 import * as net from 'node:net';
-import type { MdeHttp } from './http';
-import type { Alert, Machine } from './types';
-import { MdeInputError } from './errors';
+import type { MdeHttp } from '../transport/http';
+import type { Alert, Machine } from '../types';
+import { MdeInputError } from '../errors';
 import { listAlerts } from './alerts';
 import { anyOf, freeText, machineId, odataDateTime, parseSince, top } from './odata';
 import type { RequestOptions } from './alerts';
 import { listMachines } from './machines';
-import { describe } from './validate';
+import { describe } from '../validate';
 
 // Enum values as the Machine entity documents them (machine.md), case-sensitive in filters.
 export const MACHINE_HEALTH_STATUSES = ['Active', 'Inactive', 'ImpairedCommunication', 'NoSensorData', 'NoSensorDataImpairedCommunication', 'Unknown'] as const;

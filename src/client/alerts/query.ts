@@ -4,19 +4,19 @@
 // chosen API's own values; nothing is coerced, dropped or replaced by a default, a filter the
 // chosen API does not have is refused (never ignored: the query would match more than intended),
 // and every error names the property, describes what came and says what is allowed.
-import { MdeInputError } from './errors';
-import { MAX_ALERT_PAGE } from './alerts';
-import { GRAPH_MAX_PAGE, type GraphAlertQuery } from './graph-alerts';
+import { MdeInputError } from '../errors';
+import { MAX_ALERT_PAGE } from '../mde/alerts';
+import { GRAPH_MAX_PAGE, type GraphAlertQuery } from '../graph/alerts';
 import {
   GRAPH_ALERT_STATUSES, GRAPH_CLASSIFICATIONS, GRAPH_DETECTION_SOURCES, GRAPH_DETERMINATIONS, GRAPH_SERVICE_SOURCES, GRAPH_SEVERITIES,
   graphAlertStatus, graphClassification, graphDetectionSource, graphDetermination, graphServiceSource, graphSeverity,
-} from './graph-odata';
+} from '../graph/odata';
 import {
   ALERT_CATEGORIES, ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TIME_FIELDS, alertCategory, alertSeverity, alertStatus, freeText, machineId,
   orderBy, parseSince, rawFilter,
-} from './odata';
-import type { AlertListQuery } from './types';
-import { describe } from './validate';
+} from '../mde/odata';
+import type { AlertListQuery } from '../types';
+import { describe } from '../validate';
 
 /** Which API serves the alerts. */
 export type AlertApi = 'graph' | 'mde';

@@ -2,10 +2,10 @@
 // (quotes included). Templates with raw / partial / section tags, placeholders written inside a
 // string literal or a comment, or missing names are rejected. Values are read from the view by
 // walking each named path over own data properties only: nothing else of the view is touched.
-import { mustache } from './templates';
-import { MdeInputError } from './errors';
+import { mustache } from '../templates';
+import { MdeInputError } from '../errors';
 import { KqlScanner } from './kql-scanner';
-import { MISSING, readNamedValue } from './named-values';
+import { MISSING, readNamedValue } from '../named-values';
 
 const ESC: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 // eslint-disable-next-line no-control-regex

@@ -1,10 +1,10 @@
 // Microsoft Graph alerts (`/v1.0/security/alerts_v2`): list with filters, get, update, comment
 // (security-list-alerts_v2.md, security-alert-get.md, security-alert-update.md,
 // security-alert-post-comments.md). Family `graph-alerts` of the governor.
-import type { MdeHttp } from './http';
-import type { GraphAlert, GraphAlertComment, TimeRange } from './types';
-import { MdeError, MdeInputError } from './errors';
-import { alertId, freeText } from './odata';
+import type { MdeHttp } from '../transport/http';
+import type { GraphAlert, GraphAlertComment, TimeRange } from '../types';
+import { MdeError, MdeInputError } from '../errors';
+import { alertId, freeText } from '../mde/odata';
 import {
   classificationPair,
   commonFilterParts,
@@ -16,9 +16,9 @@ import {
   anyOfFilter,
   valueList,
   wholeNumber,
-} from './graph-odata';
-import { entity, graphCall, graphPage, type GraphCallOptions } from './graph-request';
-import { describe } from './validate';
+} from './odata';
+import { entity, graphCall, graphPage, type GraphCallOptions } from './request';
+import { describe } from '../validate';
 
 const PATH = '/v1.0/security/alerts_v2';
 /** The Graph security API's documented $top ceiling (security-error-codes.md, Constraints). */

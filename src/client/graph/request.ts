@@ -2,9 +2,9 @@
 // retries), with two Graph-specific pieces: the 403 message names the role in Graph's own words
 // ("API requires one of 'A, B'"), and list paging follows @odata.nextLink as given, but only to
 // the connection's own Graph host (a nextLink elsewhere would receive our bearer token).
-import type { MdeHttp } from './http';
-import type { ApiFamily, ApiRequest, ApiResponse } from './types';
-import { MdeApiError, MdeError, missingRoleHint } from './errors';
+import type { MdeHttp } from '../transport/http';
+import type { ApiFamily, ApiRequest, ApiResponse } from '../types';
+import { MdeApiError, MdeError, missingRoleHint } from '../errors';
 
 export interface GraphCallOptions {
   signal?: AbortSignal;

@@ -1,10 +1,10 @@
 // Machines: get, list, find by tag, and name → device resolution (exact match only).
-import type { MdeHttp } from './http';
-import type { Machine } from './types';
-import { MdeApiError, MdeInputError } from './errors';
+import type { MdeHttp } from '../transport/http';
+import type { Machine } from '../types';
+import { MdeApiError, MdeInputError } from '../errors';
 import { freeText, machineId, odataString, rawFilter, skip as checkSkip, top as checkTop } from './odata';
 import type { RequestOptions } from './alerts';
-import { describe } from './validate';
+import { describe } from '../validate';
 
 function strip<T extends Record<string, unknown>>(o: T): T {
   const c = { ...o };

@@ -1,8 +1,8 @@
 // Client-side rate governor: sliding windows per (API origin, tenant, family), shared by every
 // connection in the process (MDE quotas are tenant-wide). Requests queue FIFO instead of failing;
 // a 429 + Retry-After pauses the whole family.
-import type { ApiFamily, RateBudget, RateBudgets } from './types';
-import { MdeError } from './errors';
+import type { ApiFamily, RateBudget, RateBudgets } from '../types';
+import { MdeError } from '../errors';
 
 // Documented budgets (mde-api.md §6.4): most APIs 100/min and 1,500/h each; hunting 45/min.
 const perApi = (): RateBudget[] => [

@@ -4,10 +4,10 @@
 // text itself is checked once (prefix per API, no query, no dot segments, no absolute URL).
 // Values are read from the message by walking each named path over own data properties only:
 // msg may hold circular req/res objects and getters, none of which is touched.
-import type { ApiFamily, Audience } from './types';
-import { MdeInputError } from './errors';
-import { describe } from './validate';
-import { MISSING, readNamedValue } from './named-values';
+import type { ApiFamily, Audience } from '../types';
+import { MdeInputError } from '../errors';
+import { describe } from '../validate';
+import { MISSING, readNamedValue } from '../named-values';
 
 export type PathPart = { text: string } | { name: string };
 

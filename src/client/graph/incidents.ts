@@ -1,14 +1,14 @@
 // Microsoft Graph incidents (`/v1.0/security/incidents`): list and get, with their alerts
 // ($expand=alerts), update, comment (security-list-incidents.md, security-incident-get.md,
 // security-incident-update.md, security-incident-post-comments.md). Family `graph-incidents`.
-import type { MdeHttp } from './http';
-import type { GraphAlertComment, GraphIncident, TimeRange } from './types';
-import { MdeInputError } from './errors';
-import { freeText } from './odata';
-import { classificationPair, commonFilterParts, GRAPH_INCIDENT_UPDATE_STATUSES, graphEnum, graphIncidentStatus, wholeNumber } from './graph-odata';
-import { checkComment, GRAPH_MAX_PAGE, graphIncidentId, pagesOf, type GraphAlertListOptions, type PagingResult } from './graph-alerts';
-import { entity, graphCall, type GraphCallOptions } from './graph-request';
-import { describe } from './validate';
+import type { MdeHttp } from '../transport/http';
+import type { GraphAlertComment, GraphIncident, TimeRange } from '../types';
+import { MdeInputError } from '../errors';
+import { freeText } from '../mde/odata';
+import { classificationPair, commonFilterParts, GRAPH_INCIDENT_UPDATE_STATUSES, graphEnum, graphIncidentStatus, wholeNumber } from './odata';
+import { checkComment, GRAPH_MAX_PAGE, graphIncidentId, pagesOf, type GraphAlertListOptions, type PagingResult } from './alerts';
+import { entity, graphCall, type GraphCallOptions } from './request';
+import { describe } from '../validate';
 
 const PATH = '/v1.0/security/incidents';
 

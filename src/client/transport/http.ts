@@ -6,8 +6,8 @@ import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as https from 'node:https';
-import type { ResolvedCloud } from './clouds';
-import type { ApiRequest, ApiResponse, Audience, RateBudgets, TokenInfo } from './types';
+import type { ResolvedCloud } from '../clouds';
+import type { ApiRequest, ApiResponse, Audience, RateBudgets, TokenInfo } from '../types';
 import {
   MdeApiError,
   MdeConflictError,
@@ -18,10 +18,10 @@ import {
   parseRequiredRoles,
   redactSecrets,
   type MdeErrorBody,
-} from './errors';
+} from '../errors';
 import { governorFor, type GovernorClock, type RateGovernor, type RateSlot } from './governor';
 import { requestBuffer, type BufferedResponse } from './got';
-import type { GetTokenOptions } from './token-provider';
+import type { GetTokenOptions } from '../auth/token-provider';
 
 export const PACKAGE_VERSION: string = (() => {
   try {

@@ -1,9 +1,9 @@
 // Alerts: list (manual $top/$skip paging), get, related entities, update.
-import { buildQuery, type MdeHttp } from './http';
-import type { Alert, AlertListQuery } from './types';
-import { MdeInputError } from './errors';
+import { buildQuery, type MdeHttp } from '../transport/http';
+import type { Alert, AlertListQuery } from '../types';
+import { MdeInputError } from '../errors';
 import { alertClassification, alertDetermination, alertId, alertStatus, buildAlertFilter, freeText, machineId, orderBy, top } from './odata';
-import { describe } from './validate';
+import { describe } from '../validate';
 
 export interface ListAlertsOptions {
   signal?: AbortSignal;

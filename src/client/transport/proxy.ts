@@ -7,7 +7,7 @@ import type * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { HttpsProxyAgent } from 'hpagent';
-import { MdeInputError } from './errors';
+import { MdeInputError } from '../errors';
 
 export interface ProxySettings {
   /** `http://host:port` or `https://host:port`; `user:password@` inside it is read too (environment variables). */

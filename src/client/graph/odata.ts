@@ -4,10 +4,10 @@
 // classification → determination pairs (the update pages of the MDE alert API and the Defender
 // XDR incident API; Graph's own pages list the members but not the pairs).
 // Every value is validated and quoted here; a wrong type is refused, never converted.
-import { MdeInputError } from './errors';
-import { freeText, odataString } from './odata';
-import type { TimeRange } from './types';
-import { describe } from './validate';
+import { MdeInputError } from '../errors';
+import { freeText, odataString } from '../mde/odata';
+import type { TimeRange } from '../types';
+import { describe } from '../validate';
 
 export const GRAPH_SEVERITIES = ['unknown', 'informational', 'low', 'medium', 'high'] as const;
 export const GRAPH_ALERT_STATUSES = ['unknown', 'new', 'inProgress', 'resolved'] as const;

@@ -1,9 +1,9 @@
 // Advanced hunting through Graph (`POST /v1.0/security/runHuntingQuery`) or the MDE API
 // (`POST /api/advancedqueries/run`), normalised to one shape. Bodies are parsed incrementally
 // from the raw Buffer (one JSON.parse per row, yielding to the event loop every few ms).
-import type { MdeHttp } from './http';
-import type { HuntingColumn, HuntingResult } from './types';
-import { MdeApiError, MdeError, MdeInputError, MdeNetworkError, MdeRateLimitError } from './errors';
+import type { MdeHttp } from '../transport/http';
+import type { HuntingColumn, HuntingResult } from '../types';
+import { MdeApiError, MdeError, MdeInputError, MdeNetworkError, MdeRateLimitError } from '../errors';
 
 export interface HuntingOptions {
   api?: 'graph' | 'mde';

@@ -6,13 +6,13 @@ import * as crypto from 'node:crypto';
 import type * as https from 'node:https';
 import type { AuthError, ConfidentialClientApplication, Configuration, AuthenticationResult } from '@azure/msal-node';
 import { isMsalAuthError, msal } from './msal';
-import { scopeFor, type ResolvedCloud } from './clouds';
-import type { Audience, ClientCredential, ConnectionSettings, TokenInfo } from './types';
-import { AADSTS_TABLE, MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from './errors';
+import { scopeFor, type ResolvedCloud } from '../clouds';
+import type { Audience, ClientCredential, ConnectionSettings, TokenInfo } from '../types';
+import { AADSTS_TABLE, MdeAuthError, MdeError, MdeInputError, MdeNetworkError, aadstsError, extractAadstsDescription, type AadstsContext } from '../errors';
 import { audienceOf, decodeJwt, rolesOf } from './jwt';
 import { createNetworkClient } from './network-client';
-import { sleep } from './http';
-import { assertClientId, assertTenantId } from './validate';
+import { sleep } from '../transport/http';
+import { assertClientId, assertTenantId } from '../validate';
 
 export interface TokenProviderOptions {
   /**

@@ -2,12 +2,12 @@
 // governor, retries), or a collection read page by page (following @odata.nextLink, or by
 // $skip / $top). A call that may change state is never resent unless the caller says it is safe;
 // a nextLink is followed only on the connection's own API origin, so the token goes nowhere else.
-import type { MdeHttp } from './http';
-import type { ApiFamily, ApiRequest, Audience } from './types';
-import { MdeApiError, MdeError, MdeInputError } from './errors';
-import { graphCall } from './graph-request';
-import { PATH_PREFIXES } from './request-path';
-import { describe } from './validate';
+import type { MdeHttp } from '../transport/http';
+import type { ApiFamily, ApiRequest, Audience } from '../types';
+import { MdeApiError, MdeError, MdeInputError } from '../errors';
+import { graphCall } from '../graph/request';
+import { PATH_PREFIXES } from './path';
+import { describe } from '../validate';
 
 export type RequestMethod = ApiRequest['method'];
 export const REQUEST_METHODS: readonly RequestMethod[] = ['GET', 'POST', 'PATCH', 'DELETE'];

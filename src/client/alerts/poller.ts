@@ -19,8 +19,8 @@
 //   status filter no longer matching) shifts the later pages and can hide one item. After such a
 //   read the next poll starts again from the same lower bound, so anything hidden is found then.
 import { createHash } from 'node:crypto';
-import type { CheckpointStore } from './checkpoint-store';
-import { MdeInputError } from './errors';
+import type { CheckpointStore } from '../state/checkpoint-store';
+import { MdeInputError } from '../errors';
 
 export type PollMode = 'created' | 'updated';
 export type PollTimeField = 'createdDateTime' | 'lastUpdateDateTime';

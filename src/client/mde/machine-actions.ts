@@ -1,10 +1,10 @@
 // Response actions on devices: isolate / release (never replayed automatically), get, list,
 // cancel, wait for completion, find a pending action, find the action a lost answer was about.
-import type { MdeHttp } from './http';
-import type { MachineAction, MachineActionStatus } from './types';
-import { MdeInputError, MdeWaitTimeoutError } from './errors';
+import type { MdeHttp } from '../transport/http';
+import type { MachineAction, MachineActionStatus } from '../types';
+import { MdeInputError, MdeWaitTimeoutError } from '../errors';
 import { and, eq, ge, guid, machineActionStatus, machineActionType, machineId, or, orderBy as checkOrderBy, top as checkTop } from './odata';
-import { sleep } from './http';
+import { sleep } from '../transport/http';
 import type { RequestOptions } from './alerts';
 
 export const FINAL_ACTION_STATUSES: readonly MachineActionStatus[] = ['Succeeded', 'Failed', 'TimeOut', 'Cancelled'];

@@ -1,8 +1,8 @@
 // OData builders that make injection impossible: every value goes through a quoting or
 // formatting function; enum values are validated against the documented lists.
-import type { AlertListQuery } from './types';
-import { MdeInputError } from './errors';
-import { GUID_RE, describe, isGuid } from './validate';
+import type { AlertListQuery } from '../types';
+import { MdeInputError } from '../errors';
+import { GUID_RE, describe, isGuid } from '../validate';
 
 export { isGuid };
 

@@ -1,6 +1,6 @@
 // Application roles each operation needs (mde-api.md §3; Graph: the permissions table of each
 // security-* reference page). Each inner list is "any one of".
-import type { Audience } from './types';
+import type { Audience } from '../types';
 
 export type AnyOf = readonly string[];
 

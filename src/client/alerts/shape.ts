@@ -1,7 +1,7 @@
 // One alert shape whichever API served it: an MDE API alert (`/api/alerts`, mde-api.md §5.1)
 // mapped to Graph's alert (security-alert.md, security-alertevidence.md). What the MDE API cannot
 // supply stays null; docs/alert-shape.md lists every difference.
-import type { Alert, GraphAlert, GraphAlertComment, GraphAlertEvidence } from './types';
+import type { Alert, GraphAlert, GraphAlertComment, GraphAlertEvidence } from '../types';
 
 const DEFAULT_PORTAL = 'https://security.microsoft.com';
 

@@ -5,8 +5,8 @@
 import type * as https from 'node:https';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { msal } from './msal';
-import { requestBuffer } from './got';
-import { redactSecrets } from './errors';
+import { requestBuffer } from '../transport/got';
+import { redactSecrets } from '../errors';
 
 export interface NetworkClientOptions {
   timeoutMs: number;

@@ -1,12 +1,12 @@
 // Graph alerts_v2 / incidents as a page source for the AlertPoller: the node's filters plus the
 // poller's `<field> ge <since>`, through the client's list calls (token, governor, retries,
 // nextLink paging). Validates the filters up front so bad values are refused at deploy.
-import type { PageSource, PolledItem, PollQuery } from './alert-poller';
-import { MdeError } from './errors';
-import { checkGraphAlertQuery, GRAPH_MAX_PAGE, iterateGraphAlertPages, type GraphAlertQuery } from './graph-alerts';
-import type { MdeHttp } from './http';
-import { buildIncidentFilter, iterateIncidentPages, type IncidentQuery } from './incidents';
-import type { ApiRequest } from './types';
+import type { PageSource, PolledItem, PollQuery } from './poller';
+import { MdeError } from '../errors';
+import { checkGraphAlertQuery, GRAPH_MAX_PAGE, iterateGraphAlertPages, type GraphAlertQuery } from '../graph/alerts';
+import type { MdeHttp } from '../transport/http';
+import { buildIncidentFilter, iterateIncidentPages, type IncidentQuery } from '../graph/incidents';
+import type { ApiRequest } from '../types';
 
 export type PollSourceName = 'alerts' | 'incidents';
 

@@ -1,6 +1,6 @@
 // PEM clean-up for values pasted into single-line fields (newlines turned into spaces, CRLF,
 // stray indentation). Returns '' for empty input; never logs the value.
-import { MdeInputError } from './errors';
+import { MdeInputError } from '../errors';
 
 const BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
