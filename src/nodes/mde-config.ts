@@ -11,8 +11,9 @@ import type { NodeAPI, NodeDef } from './shared/node-types';
 import type { ConnectionSettings } from '../client/types';
 import { registerTestConnectionRoute } from './shared/test-connection';
 import { proxySettingsFor } from './shared/proxy-settings';
+import { indicatorRailsFor, type IndicatorRailSettings } from './shared/indicator-rails';
 
-interface MdeConfigDef extends NodeDef, ConfigProperties {
+interface MdeConfigDef extends NodeDef, ConfigProperties, IndicatorRailSettings {
   isolationCap?: number | string;
   isolationWindowMinutes?: number | string;
   /** Id of the core `http proxy` config node; empty: the proxy environment variables apply. */
@@ -86,6 +87,8 @@ export = function register(RED: NodeAPI): void {
         if (!guard) return;
         await journal.saveGuardState(node.id, (await guard).snapshot());
       },
+      // Never-block list and blocking cap of the indicator nodes (built once, checked strictly).
+      indicatorRails: indicatorRailsFor(def),
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {

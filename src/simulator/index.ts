@@ -160,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     file: options.fileEvents ?? 1000,
   });
   const events = Object.fromEntries(Object.entries(tables).map(([name, t]) => [name, t.rows]));
-  const state: SimState = { alerts, incidents, machines, machineInternal: internal, actions: [], tables, events };
+  const state: SimState = { alerts, incidents, machines, machineInternal: internal, actions: [], tables, events, indicators: [] };
 
   const sim: SimContext = {
     options: opts,

@@ -14,6 +14,10 @@ export const DEFAULT_RATE_LIMITS: Record<ApiFamily, RateWindow[]> = {
   // on alert, 150 requests per minute per app per tenant (no separate figure for incidents).
   'graph-alerts': [{ limit: 150, windowMs: MINUTE }],
   'graph-incidents': [{ limit: 150, windowMs: MINUTE }],
+  // post-ti-indicator.md, get-ti-indicators-collection.md, delete-ti-indicator-by-id.md: 100/min, 1,500/h.
+  indicators: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
+  // import-ti-indicators.md: "Rate limitations for this API are 30 calls per minute."
+  'indicators-import': [{ limit: 30, windowMs: MINUTE }],
 };
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSec: number; window: RateWindow };

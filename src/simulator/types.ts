@@ -1,7 +1,7 @@
 // Shapes shared by the simulator's modules. Kept free of logic so every module can import it.
 import type { SimApp, SimTenant } from './identities';
 
-export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents';
+export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents' | 'indicators' | 'indicators-import';
 export type RequestKind = 'token' | 'discovery' | 'api' | 'graph' | 'control';
 
 export interface RequestLogEntry {
@@ -201,6 +201,35 @@ export interface SimState {
   tables: Record<string, HuntingTable>;
   /** Hunting rows by table name: the same arrays as `tables[name].rows` (DateTime values are epoch ms). */
   events: Record<string, HuntingRow[]>;
+  /** Custom indicators (ti-indicator.md), oldest first. */
+  indicators: SimIndicator[];
+}
+
+/** The Indicator entity as the list / submit answers carry it (ti-indicator.md, mde-api.md §5.4). */
+export interface SimIndicator extends Record<string, unknown> {
+  id: string;
+  indicatorValue: string;
+  indicatorType: string;
+  action: string;
+  application: string | null;
+  source: string;
+  sourceType: 'User' | 'AadApp';
+  createdBy: string;
+  createdByDisplayName: string;
+  createdBySource: 'PublicApi' | 'Portal';
+  severity: string;
+  category: number;
+  title: string;
+  description: string;
+  recommendedActions: string | null;
+  creationTimeDateTimeUtc: string;
+  expirationTime: string | null;
+  lastUpdateTime: string;
+  lastUpdatedBy: string;
+  rbacGroupNames: string[];
+  rbacGroupIds: number[];
+  generateAlert: boolean;
+  educateUrl: string | null;
 }
 
 export interface SimulatorOptions {
@@ -221,6 +250,8 @@ export interface SimulatorOptions {
   actionOutcome?: ((action: SimAction) => ActionOutcome) | Record<string, ActionOutcome>;
   duplicateActionMode?: 'error' | 'return-existing';
   pageSize?: number;
+  /** post-ti-indicator.md: "There's a limit of 15,000 active indicators per tenant" (default 15000). */
+  maxActiveIndicators?: number;
   rateLimits?: RateLimitConfig;
   faults?: Faults;
   /** Extra apps, or replacements for demo apps with the same clientId. */

@@ -24,6 +24,7 @@ const nodes = {
   alertTrigger: require(path.join(dist, 'mde-alert-trigger.js')),
   request: require(path.join(dist, 'mde-request.js')),
   machines: require(path.join(dist, 'mde-machines.js')),
+  indicators: require(path.join(dist, 'mde-indicators.js')),
 };
 const allNodes = Object.values(nodes);
 

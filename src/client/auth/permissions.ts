@@ -10,6 +10,10 @@ const SECURITY_ALERT_READ: AnyOf = ['SecurityAlert.Read.All', 'SecurityAlert.Rea
 const SECURITY_ALERT_WRITE: AnyOf = ['SecurityAlert.ReadWrite.All'];
 const SECURITY_INCIDENT_READ: AnyOf = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
 const SECURITY_INCIDENT_WRITE: AnyOf = ['SecurityIncident.ReadWrite.All'];
+// post-ti-indicator.md, get-ti-indicators-collection.md, delete-ti-indicator-by-id.md,
+// import-ti-indicators.md: application roles Ti.ReadWrite or Ti.ReadWrite.All for every call (no
+// read-only role is listed; with Ti.ReadWrite an app sees only the indicators it created).
+const TI_READWRITE: AnyOf = ['Ti.ReadWrite', 'Ti.ReadWrite.All'];
 
 export const OPERATION_ROLES = {
   listAlerts: { audience: 'mde', anyOf: ALERT_READ },
@@ -42,6 +46,10 @@ export const OPERATION_ROLES = {
   getIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_READ },
   updateIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_WRITE },
   commentIncident: { audience: 'graph', anyOf: SECURITY_INCIDENT_WRITE },
+  listIndicators: { audience: 'mde', anyOf: TI_READWRITE },
+  submitIndicator: { audience: 'mde', anyOf: TI_READWRITE },
+  deleteIndicator: { audience: 'mde', anyOf: TI_READWRITE },
+  importIndicators: { audience: 'mde', anyOf: TI_READWRITE },
 } as const satisfies Record<string, { audience: Audience; anyOf: AnyOf }>;
 
 export type OperationName = keyof typeof OPERATION_ROLES;
@@ -79,6 +87,7 @@ export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
   'mde-alert-update:mde': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
   'mde-incidents': { audience: 'graph', needs: [SECURITY_INCIDENT_READ] },
   'mde-machines': { audience: 'mde', needs: [MACHINE_READ], optional: { 'machine alerts': ALERT_READ, 'logged-on users': ['User.Read.All'], 'installed software': ['Software.Read.All'], vulnerabilities: ['Vulnerability.Read.All'], tags: ['Machine.ReadWrite.All'] } },
+  'mde-indicators': { audience: 'mde', needs: [TI_READWRITE] },
 };
 
 /** Roles the user lists for the token node: each entry is one required role. */

@@ -2,6 +2,7 @@ import type { MdeConnection } from '../../client/connection';
 import type { IsolationGuard } from '../../client/safety/isolation-guard';
 import type { ActionJournal } from '../../client/safety/action-journal';
 import type { Node } from './node-types';
+import type { IndicatorRails } from './indicator-rails';
 
 /** What action nodes may use from an `mde-config` node. */
 export interface MdeConfigNode extends Node {
@@ -14,4 +15,6 @@ export interface MdeConfigNode extends Node {
   readonly journal: ActionJournal;
   readonly isolationCap: number;
   readonly isolationWindowMs: number;
+  /** Never-block list + blocking cap shared by every indicator node of this connection. */
+  indicatorRails(): IndicatorRails;
 }

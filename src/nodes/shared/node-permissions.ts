@@ -23,6 +23,7 @@ const LABELS: Record<string, { type: string; label: string }> = {
   'mde-alert-update:mde': { type: 'mde-alert-update', label: 'Update / comment alert (MDE API)' },
   'mde-incidents': { type: 'mde-incidents', label: 'List / get incidents' },
   'mde-machines': { type: 'mde-machines', label: 'Get / list / find machines' },
+  'mde-indicators': { type: 'mde-indicators', label: 'Submit / list / delete / import indicators' },
 };
 
 export const NODE_REQUIREMENTS: NodeRequirement[] = Object.entries(LABELS).map(([key, { type, label }]) => ({
