@@ -330,4 +330,21 @@ describe('mde-indicators node', () => {
     const own = await run({});
     assert.deepEqual(own.out.payload.map((i) => i.indicatorValue), [SHA256]);
   });
+
+  it('Test connection lists the indicator node with the roles it needs, and what is missing', async () => {
+    sim = await simulator();
+    await load({});
+    const cfg = configNode(sim);
+    const dialog = { id: 'cfg', tenantId: cfg.tenantId, clientId: cfg.clientId, authMethod: 'secret', cloud: 'custom', region: '', apiBaseUrl: sim.url, authorityHost: sim.url, graphBaseUrl: sim.url, caCertificate: sim.caPem, clientSecret: '__PWRD__', certificatePem: '', privateKeyPem: '', privateKeyPassphrase: '', thumbprint: '' };
+    const entry = async () => (await helper.request().post('/mde-config/test-connection').send(dialog).expect(200)).body.nodes.find((n) => n.type === 'mde-indicators');
+    const granted = await entry();
+    assert.deepEqual(granted.needs, ['Ti.ReadWrite|Ti.ReadWrite.All']);
+    assert.equal(granted.ok, true);
+    sim.setApp(APPS.soc.clientId, { roles: ['Machine.Read.All'] });
+    await helper.unload();
+    await load({});
+    const missing = await entry();
+    assert.equal(missing.ok, false);
+    assert.deepEqual(missing.missing, ['Ti.ReadWrite|Ti.ReadWrite.All']);
+  });
 });
