@@ -347,4 +347,25 @@ describe('mde-indicators node', () => {
     assert.equal(missing.ok, false);
     assert.deepEqual(missing.missing, ['Ti.ReadWrite|Ti.ReadWrite.All']);
   });
+
+  it('never resends a submit or an import call after a 5xx; a failed import says how far it got', async () => {
+    sim = await simulator();
+    await load({ source: 'msg' });
+    sim.setFaults({ failNext: [{ status: 503, pathIncludes: '/api/indicators', count: 3 }] });
+    const r = await run({ payload: indicator({ action: 'Block' }) });
+    assert.equal(r.caught.mde.error.status, 503);
+    assert.match(r.caught.error.message, /not sent again automatically/);
+    assert.equal(sent(sim, (q) => q.method === 'POST').length, 1, 'the submit was not resent');
+
+    await helper.unload();
+    await load({ mode: 'import', chunkSize: 2 });
+    sim.setFaults({ failNext: [{ status: 500, pathIncludes: '/api/indicators/import', count: 3 }] });
+    sim.clearLog();
+    const imp = await run({ payload: ['1', '2', '3', '4', '5'].map((d) => indicator({ indicatorValue: d.repeat(64) })) });
+    assert.ok(imp.caught);
+    assert.match(imp.caught.error.message, /^Import call 1 of 3 failed \(0 earlier call\(s\) went through/);
+    assert.deepEqual(imp.caught.mde.results, []);
+    assert.equal(imp.caught.mde.sentChunks, 0);
+    assert.equal(sent(sim).length, 1, 'nothing was resent and no later chunk was sent');
+  });
 });
