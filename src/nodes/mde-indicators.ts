@@ -71,7 +71,7 @@ function readSettings(def: Settings): IndicatorSettings {
   if (severities) list.severity = severities;
   list.pageSize = wholeSetting(def, 'pageSize', 1, 10_000, 1000);
   list.maxResults = wholeSetting(def, 'maxResults', 1, 100_000, 10_000);
-  return {
+  const settings: IndicatorSettings = {
     mode: choiceSetting(def, 'mode', MODES, 'submit'),
     source: choiceSetting(def, 'source', ['dialog', 'msg'] as const, 'dialog'),
     indicatorType: choiceSetting(def, 'indicatorType', INDICATOR_TYPES, 'FileSha256'),
@@ -91,6 +91,14 @@ function readSettings(def: Settings): IndicatorSettings {
     chunkSize: wholeSetting(def, 'chunkSize', 1, IMPORT_BATCH_MAX, IMPORT_BATCH_MAX),
     dryRun: booleanSetting(def, 'dryRun', false),
   };
+  // post-ti-indicator.md: title and description are required; a dialog that describes the
+  // indicator must give them (templates may still render empty, which is refused per message).
+  if (settings.mode === 'submit' && settings.source === 'dialog') {
+    for (const prop of ['title', 'description'] as const) {
+      if (!settings[prop].trim()) throw new MdeInputError(`The node setting "${prop}" is empty; Defender requires an indicator ${prop}. Open the node and type one.`, 'InvalidSetting');
+    }
+  }
+  return settings;
 }
 
 export = function register(RED: NodeAPI): void {

@@ -301,6 +301,8 @@ describe('mde-indicators node', () => {
       [{ mode: 'import', chunkSize: 501 }, 'chunkSize'],
       [{ mode: 'list', listActions: 'Block, Destroy' }, 'listActions'],
       [{ dryRun: 'false' }, 'dryRun'],
+      [{ title: '  ' }, 'title'],
+      [{ description: undefined }, 'description'],
     ];
     for (const [props, setting] of cases) {
       await load(props);

@@ -16,5 +16,5 @@ export interface MdeConfigNode extends Node {
   readonly isolationCap: number;
   readonly isolationWindowMs: number;
   /** Never-block list + blocking cap shared by every indicator node of this connection. */
-  indicatorRails(): IndicatorRails;
+  indicatorRails?(): IndicatorRails;
 }
