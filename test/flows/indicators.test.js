@@ -163,7 +163,7 @@ describe('mde-indicators node', () => {
   it('lets the user switch the Microsoft endpoints off, and refuses a bad never-block entry at deploy (red InvalidSetting)', async () => {
     sim = await simulator();
     await load({ source: 'msg' }, { neverBlockMicrosoft: false });
-    const r = await run({ payload: indicator({ indicatorType: 'DomainName', indicatorValue: 'evil.blob.core.windows.net', action: 'Block' }) });
+    const r = await run({ payload: indicator({ indicatorType: 'DomainName', indicatorValue: 'evil.events.data.microsoft.com', action: 'Block' }) });
     assert.ok(r.out, 'blocked once the Microsoft list is off');
 
     await helper.unload();

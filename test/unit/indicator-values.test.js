@@ -92,11 +92,15 @@ describe('never-block list', () => {
 
   test('hashes match case-insensitively; Microsoft sensor endpoints are in by default and can be left out', () => {
     assert.equal(list.match('FileSha256', 'a'.repeat(64)), 'A'.repeat(64));
-    for (const host of ['winatp-gw-cus.microsoft.com', 'us-v20.events.data.microsoft.com', 'ctldl.windowsupdate.com', 'x.blob.core.windows.net', 'abc.ods.opinsights.azure.com', 'login.microsoftonline.com']) {
+    for (const host of ['winatp-gw-cus.microsoft.com', 'us-v20.events.data.microsoft.com', 'ctldl.windowsupdate.com', 'abc.ods.opinsights.azure.com', 'login.microsoftonline.com']) {
       assert.ok(list.match('DomainName', host), host);
     }
     const bare = new NeverBlockList({ entries: [], microsoftEndpoints: false });
-    assert.equal(bare.match('DomainName', 'x.blob.core.windows.net'), null);
+    assert.equal(bare.match('DomainName', 'abc.ods.opinsights.azure.com'), null);
+    // Shared hosting suffixes anyone can put malware on stay blockable by default.
+    assert.equal(list.match('DomainName', 'evil.blob.core.windows.net'), null);
+    assert.equal(list.match('Url', 'https://evil.blob.core.windows.net/c/payload.exe'), null);
+    assert.equal(list.match('DomainName', 'x.azure-automation.net'), null);
     assert.equal(bare.match('Url', 'http://10.0.0.1/'), '10.0.0.0/8');
   });
 

@@ -17,6 +17,9 @@ import { isHostName, parseHttpUrl, urlHost, type IndicatorType } from '../mde/in
  * downloads from crl.microsoft.com / ctldl.windowsupdate.com). The broad suffixes (microsoft.com,
  * windows.com, windowsupdate.com) cover the spreadsheet's per-region hosts, which change.
  * Blocking any of them can cut devices off from Defender itself.
+ * Left out on purpose: *.blob.core.windows.net and *.azure-automation.net. Anyone can host
+ * content there (malware on a storage account is common), so a wildcard would make a malicious
+ * blob unblockable; the sensor's own storage accounts are per-region names a user can list.
  */
 export const MICROSOFT_SENSOR_HOSTS: readonly string[] = [
   '*.microsoft.com',
@@ -25,10 +28,8 @@ export const MICROSOFT_SENSOR_HOSTS: readonly string[] = [
   '*.securitycenter.windows.com',
   '*.endpoint.security.microsoft.com',
   '*.events.data.microsoft.com',
-  '*.blob.core.windows.net',
   '*.ods.opinsights.azure.com',
   '*.oms.opinsights.azure.com',
-  '*.azure-automation.net',
   '*.microsoftonline.com',
 ];
 
