@@ -146,7 +146,7 @@ export = function register(RED: NodeAPI): void {
       try {
         return checkEntity(s.mode, raw);
       } catch (err) {
-        if (err instanceof MdeError) throw new MdeInputError(`${err.summary} (read from ${describeTyped(s.entity)})`, { code: err.code, hint: err.hint });
+        if (err instanceof MdeError) throw new MdeInputError(`${err.summary.replace(/\.$/, '')} (read from ${describeTyped(s.entity)}).`, { code: err.code, hint: err.hint });
         throw err;
       }
     }

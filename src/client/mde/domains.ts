@@ -27,6 +27,7 @@ const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
  */
 export function domainName(v: unknown): string {
   if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`The domain must be a host name as text, such as evil-cdn.example, got ${describe(v)}.`, 'InvalidDomain');
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new MdeInputError(`The domain ${describe(v)} contains a control character (line break, tab ...), which is not allowed.`, 'InvalidDomain');
   const d = v.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d) || /[/?#:@\\]/.test(d)) {
     throw new MdeInputError(`The domain ${describe(v)} is not a host name: give the host only, such as evil-cdn.example (no scheme, port, path or query).`, 'InvalidDomain');

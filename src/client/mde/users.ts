@@ -19,6 +19,8 @@ const MAX_USER_NAME = 104;
  */
 export function userName(v: unknown): string {
   if (typeof v !== 'string' || !v.trim()) throw new MdeInputError(`The user must be a user name as text, such as jdoe, got ${describe(v)}.`, 'InvalidUser');
+  // Checked before trimming: a line break is refused, not cut off.
+  if (/[\u0000-\u001f\u007f]/.test(v)) throw new MdeInputError(`The user ${describe(v)} contains a control character (line break, tab ...), which is not allowed.`, 'InvalidUser');
   const u = v.trim();
   const upn = /^([^@\s]+)@[^@\s]+$/.exec(u);
   if (upn && !FORBIDDEN.test(upn[1]!)) {
