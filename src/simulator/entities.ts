@@ -94,7 +94,7 @@ export function fileEntity(state: SimState, hash: string): Record<string, unknow
   const pe = /\.(exe|dll|com|sys|scr)$/i.test(name);
   const microsoft = MICROSOFT_FOLDER.test(folder);
   const threat = verdict(state, sha1);
-  const g = globalFigures(sha1, microsoft);
+  const g = globalFigures(sha1, microsoft, seen);
   return {
     sha1,
     sha256,
@@ -115,12 +115,17 @@ export function fileEntity(state: SimState, hash: string): Record<string, unknow
   };
 }
 
-/** Worldwide figures: large for Microsoft binaries, tiny for the tenant's own oddities. */
-function globalFigures(sha1: string, microsoft: boolean): { prevalence: number; first: string; last: string } {
-  const now = Date.now();
+/**
+ * Worldwide figures: large for Microsoft binaries, tiny for the tenant's own oddities. Anchored on
+ * the tenant's own sightings (seen worldwide before, and last where the tenant last saw it), so
+ * every call answers the same.
+ */
+function globalFigures(sha1: string, microsoft: boolean, seen: Sighting[]): { prevalence: number; first: string; last: string } {
+  const times = seen.map((s) => s.at);
+  const orgFirst = Math.min(...times);
   const prevalence = microsoft ? 1_000_000 + stable(sha1, 9_000_000) : 1 + stable(sha1, 40);
-  const first = now - (microsoft ? 400 + stable(`${sha1}/first`, 1000) : 2 + stable(`${sha1}/first`, 20)) * 24 * HOUR;
-  return { prevalence, first: iso7(first, stable(`${sha1}/f7`, 10_000)), last: iso7(now - stable(`${sha1}/last`, 3) * HOUR, stable(`${sha1}/l7`, 10_000)) };
+  const first = orgFirst - (microsoft ? 400 + stable(`${sha1}/first`, 1000) : 1 + stable(`${sha1}/first`, 20)) * 24 * HOUR;
+  return { prevalence, first: iso7(first, stable(`${sha1}/f7`, 10_000)), last: iso7(Math.max(...times), stable(`${sha1}/l7`, 10_000)) };
 }
 
 export interface OrgStats {
