@@ -280,6 +280,26 @@ describe('mde-entities node', () => {
     assert.ok((await run({ payload: INVOICE_SHA1 })).out);
   });
 
+  it('Test connection lists the role of each kind of lookup, met or missing', async () => {
+    sim = await simulator();
+    await load({ mode: 'file-info' });
+    const body = (app) => ({ ...configNode(sim, { clientId: app.clientId }), clientSecret: app.secret });
+    const rows = async (app) => {
+      const res = await helper.request().post('/mde-config/test-connection').send(body(app)).expect(200);
+      return Object.fromEntries(res.body.nodes.filter((n) => n.type === 'mde-entities').map((n) => [n.label, n.ok ? 'ok' : n.missing.join(' ')]));
+    };
+    assert.deepEqual(await rows(APPS.readOnly), {
+      'File information / statistics': 'File.Read.All',
+      'IP statistics': 'Ip.Read.All',
+      'Domain statistics': 'URL.Read.All',
+      'File / domain related machines': 'ok',
+      'File / IP / user related alerts': 'ok',
+      'Domain related alerts': 'Alert.ReadWrite.All',
+      'User related machines': 'Machine.ReadWrite.All',
+    });
+    assert.ok(Object.values(await rows(APPS.soc)).every((v) => v === 'ok'), 'the SOC app (token says Url.Read.All) has them all');
+  });
+
   it('reads related lists page by page (@odata.nextLink) and stops at Max results', async () => {
     sim = await simulator({ pageSize: 2 });
     const devices = [...devicesThatSaw(POWERSHELL_SHA1)];
