@@ -111,6 +111,8 @@ function printGuide(nr, sim, flows, deployed) {
     `     (within 30 s of the isolation the contradictory-action rail refuses it: that is on purpose).`,
     `  6. ${c.b('06 Incident triage')}: press "Triage unassigned incidents": each active incident gets an owner and a`,
     `     comment (test-file incidents are resolved as a security test); the debug sidebar shows what was written.`,
+    `  7. ${c.b('07 Enrich an alert')} runs by itself on every new High alert, like 01 (press "Check for new High alerts"):`,
+    `     logged-on users and each file's prevalence, joined into one enrichment (debug sidebar) and a comment on the alert.`,
     `  Palette: the ${c.b('Microsoft Defender')} category on the left. Import > Examples > ${env.MODULE} has the same playbooks.`,
     `  Real tenant: double-click the connection in the Configuration nodes sidebar, set cloud, tenant, client ID and secret.`,
     '',

@@ -16,6 +16,12 @@ export { kqlLiteral, checkKqlTemplate, renderKqlTemplate, type KqlTemplateOption
 export * from './mde/alerts';
 export * from './mde/machines';
 export * from './mde/machine-actions';
+export * from './mde/files';
+export * from './mde/ips';
+export * from './mde/domains';
+export * from './mde/users';
+export { lookBackHours, MAX_LOOK_BACK_HOURS } from './mde/look-back';
+export { readCollection, MAX_COLLECTION_RESULTS, type CollectionResult } from './mde/collection';
 export { runHuntingQuery, parseHuntingBody, mapHuntingError, checkHuntingQuery, type HuntingOptions } from './hunting/hunting';
 export * from './auth/permissions';
 export * from './graph/alerts';

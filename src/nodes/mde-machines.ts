@@ -256,24 +256,24 @@ export = function register(RED: NodeAPI): void {
             break;
           }
           case 'logonusers': {
-            const users = await getLogonUsers(http, machine.id, opts);
-            msg.payload = users;
-            Object.assign(mde, { request: 'logged-on users', count: users.length });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: users.length }));
+            const result = await getLogonUsers(http, machine.id, s.maxResults, opts);
+            msg.payload = result.items;
+            Object.assign(mde, { request: 'logged-on users', count: result.items.length, pages: result.pages, truncated: result.truncated });
+            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
             break;
           }
           case 'software': {
-            const software = await getInstalledSoftware(http, machine.id, opts);
-            msg.payload = software;
-            Object.assign(mde, { request: 'installed software', count: software.length });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: software.length }));
+            const result = await getInstalledSoftware(http, machine.id, s.maxResults, opts);
+            msg.payload = result.items;
+            Object.assign(mde, { request: 'installed software', count: result.items.length, pages: result.pages, truncated: result.truncated });
+            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
             break;
           }
           case 'vulnerabilities': {
-            const vulnerabilities = await getDiscoveredVulnerabilities(http, machine.id, opts);
-            msg.payload = vulnerabilities;
-            Object.assign(mde, { request: 'vulnerabilities', count: vulnerabilities.length });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: vulnerabilities.length }));
+            const result = await getDiscoveredVulnerabilities(http, machine.id, s.maxResults, opts);
+            msg.payload = result.items;
+            Object.assign(mde, { request: 'vulnerabilities', count: result.items.length, pages: result.pages, truncated: result.truncated });
+            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
             break;
           }
           case 'tag': {

@@ -8,6 +8,8 @@ export const DEFAULT_RATE_LIMITS: Record<ApiFamily, RateWindow[]> = {
   alerts: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   machines: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   machineactions: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
+  // files, IPs, domains, users: each reference page, "100 calls per minute and 1500 calls per hour".
+  entities: [{ limit: 100, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   hunting: [{ limit: 45, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   'graph-hunting': [{ limit: 45, windowMs: MINUTE }, { limit: 1500, windowMs: HOUR }],
   // Graph throttling-limits, "Security detections and incidents service limits": any operation

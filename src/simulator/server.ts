@@ -17,10 +17,11 @@ import { huntingRoutes, graphHunting } from './routes/hunting';
 import { machineActionRoutes } from './routes/machine-actions';
 import { machineRoutes } from './routes/machines';
 import { indicatorRoutes } from './routes/indicators';
+import { entityRoutes } from './routes/entities';
 import type { Route } from './routes/route';
 import type { RequestKind, RequestLogEntry, SimRequest, SimResponse } from './types';
 
-const ROUTES: Route[] = [...huntingRoutes, ...machineActionRoutes, ...alertRoutes, ...machineRoutes, ...indicatorRoutes];
+const ROUTES: Route[] = [...huntingRoutes, ...machineActionRoutes, ...alertRoutes, ...machineRoutes, ...indicatorRoutes, ...entityRoutes];
 const GRAPH_ROUTES: GraphRoute[] = [...graphAlertRoutes, ...graphIncidentRoutes];
 const GRAPH_SECURITY = /^\/v1\.0(\/security\/(?:alerts_v2|incidents)(?:\/.*)?)$/i;
 const MAX_BODY = 16 * 1024 * 1024;

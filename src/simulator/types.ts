@@ -1,7 +1,7 @@
 // Shapes shared by the simulator's modules. Kept free of logic so every module can import it.
 import type { SimApp, SimTenant } from './identities';
 
-export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents' | 'indicators' | 'indicators-import';
+export type ApiFamily = 'alerts' | 'machines' | 'machineactions' | 'hunting' | 'graph-hunting' | 'graph-alerts' | 'graph-incidents' | 'indicators' | 'indicators-import' | 'entities';
 export type RequestKind = 'token' | 'discovery' | 'api' | 'graph' | 'control';
 
 export interface RequestLogEntry {

@@ -8,8 +8,14 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { env, startStack, stopStack, screenshot, openEditor, deploy } = require('./harness');
 
-const TYPES = ['mde-token', 'mde-alerts', 'mde-hunting', 'mde-isolate', 'mde-alert-update', 'mde-incidents', 'mde-alert-trigger', 'mde-machines', 'mde-request', 'mde-indicators'];
-const ICONS = { 'mde-token': 'mde-key.svg', 'mde-alerts': 'mde-alert.svg', 'mde-hunting': 'mde-hunt.svg', 'mde-isolate': 'mde-isolate.svg', 'mde-alert-update': 'mde-alert-update.svg', 'mde-incidents': 'mde-incident.svg', 'mde-alert-trigger': 'mde-bell.svg', 'mde-machines': 'mde-machines.svg', 'mde-request': 'mde-request.svg', 'mde-indicators': 'mde-indicator.svg', 'mde-config': 'mde-shield.svg' };
+// Every node type the package registers (package.json), and the icon each one's editor file names.
+const NODE_TYPES = Object.keys(require('../../package.json')['node-red'].nodes);
+const TYPES = NODE_TYPES.filter((t) => t !== 'mde-config');
+const ICONS = Object.fromEntries(NODE_TYPES.map((t) => {
+  const html = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', `${t}.html`), 'utf8');
+  const icon = /icon:\s*['"]([^'"]+)['"]/.exec(html);
+  return [t, icon ? icon[1] : null];
+}));
 const WRONG_SECRET = 'Wrong~secret-value-e2e';
 
 describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 240_000 }, () => {
@@ -203,9 +209,9 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     }
   });
 
-  it('Import > Examples lists the six playbooks; importing and deploying each works', async () => {
+  it('Import > Examples lists the seven playbooks; importing and deploying each works', async () => {
     const examples = env.loadExamples();
-    assert.equal(examples.length, 6, 'six example playbooks');
+    assert.equal(examples.length, 7, 'seven example playbooks');
     // Start from a clean workspace holding only the shared connection, pointed at this
     // simulator with its secret, so the imported playbooks reuse it and can really run.
     const cfg = examples[0].nodes.find((n) => n.type === 'mde-config');

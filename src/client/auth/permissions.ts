@@ -50,6 +50,18 @@ export const OPERATION_ROLES = {
   submitIndicator: { audience: 'mde', anyOf: TI_READWRITE },
   deleteIndicator: { audience: 'mde', anyOf: TI_READWRITE },
   importIndicators: { audience: 'mde', anyOf: TI_READWRITE },
+  // Files, IPs, domains, users: each reference page's own table (get-file-information.md ...).
+  getFile: { audience: 'mde', anyOf: ['File.Read.All'] },
+  getFileStats: { audience: 'mde', anyOf: ['File.Read.All'] },
+  listFileMachines: { audience: 'mde', anyOf: MACHINE_READ },
+  listFileAlerts: { audience: 'mde', anyOf: ALERT_READ },
+  getIpStats: { audience: 'mde', anyOf: ['Ip.Read.All'] },
+  listIpAlerts: { audience: 'mde', anyOf: ALERT_READ },
+  getDomainStats: { audience: 'mde', anyOf: ['URL.Read.All'] },
+  listDomainMachines: { audience: 'mde', anyOf: MACHINE_READ },
+  listDomainAlerts: { audience: 'mde', anyOf: ['Alert.ReadWrite.All'] },
+  listUserMachines: { audience: 'mde', anyOf: ['Machine.ReadWrite.All'] },
+  listUserAlerts: { audience: 'mde', anyOf: ALERT_READ },
 } as const satisfies Record<string, { audience: Audience; anyOf: AnyOf }>;
 
 export type OperationName = keyof typeof OPERATION_ROLES;
@@ -86,6 +98,32 @@ export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
   'mde-alert-update:incident': { audience: 'graph', needs: [SECURITY_INCIDENT_WRITE] },
   'mde-alert-update:mde': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
   'mde-incidents': { audience: 'graph', needs: [SECURITY_INCIDENT_READ] },
+  // mde-entities needs nothing in every mode; each mode's role is one optional group, and the
+  // Test connection rows are the variants below (one per distinct role).
+  'mde-entities': {
+    audience: 'mde',
+    needs: [],
+    optional: {
+      'file information': ['File.Read.All'],
+      'file statistics': ['File.Read.All'],
+      'file machines': MACHINE_READ,
+      'file alerts': ALERT_READ,
+      'IP statistics': ['Ip.Read.All'],
+      'IP alerts': ALERT_READ,
+      'domain statistics': ['URL.Read.All'],
+      'domain machines': MACHINE_READ,
+      'domain alerts': ['Alert.ReadWrite.All'],
+      'user machines': ['Machine.ReadWrite.All'],
+      'user alerts': ALERT_READ,
+    },
+  },
+  'mde-entities:files': { audience: 'mde', needs: [['File.Read.All']] },
+  'mde-entities:ips': { audience: 'mde', needs: [['Ip.Read.All']] },
+  'mde-entities:domains': { audience: 'mde', needs: [['URL.Read.All']] },
+  'mde-entities:machines': { audience: 'mde', needs: [MACHINE_READ] },
+  'mde-entities:alerts': { audience: 'mde', needs: [ALERT_READ] },
+  'mde-entities:domain-alerts': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
+  'mde-entities:user-machines': { audience: 'mde', needs: [['Machine.ReadWrite.All']] },
   'mde-machines': { audience: 'mde', needs: [MACHINE_READ], optional: { 'machine alerts': ALERT_READ, 'logged-on users': ['User.Read.All'], 'installed software': ['Software.Read.All'], vulnerabilities: ['Vulnerability.Read.All'], tags: ['Machine.ReadWrite.All'] } },
   'mde-indicators': { audience: 'mde', needs: [TI_READWRITE] },
 };

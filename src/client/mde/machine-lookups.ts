@@ -6,6 +6,7 @@ import type { MdeHttp } from '../transport/http';
 import type { Alert, Machine } from '../types';
 import { MdeInputError } from '../errors';
 import { listAlerts } from './alerts';
+import { readCollection, type CollectionResult } from './collection';
 import { anyOf, freeText, machineId, odataDateTime, parseSince, top } from './odata';
 import type { RequestOptions } from './alerts';
 import { listMachines } from './machines';
@@ -169,11 +170,12 @@ export interface LogonUser {
   [key: string]: unknown;
 }
 
-/** GET /api/machines/{id}/logonusers (get-machine-log-on-users.md; needs User.Read.All). */
-export async function getLogonUsers(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<LogonUser[]> {
-  const mid = machineId(id);
-  const res = await http.request<{ value?: LogonUser[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/logonusers`, signal: opts.signal, onWait: opts.onWait });
-  return Array.isArray(res.body?.value) ? res.body.value : [];
+/**
+ * GET /api/machines/{id}/logonusers (get-machine-log-on-users.md; needs User.Read.All). The page
+ * documents no $top / $skip, so paging follows @odata.nextLink, up to maxResults.
+ */
+export async function getLogonUsers(http: MdeHttp, id: string, maxResults = 10_000, opts: RequestOptions = {}): Promise<CollectionResult<LogonUser>> {
+  return readCollection<LogonUser>(http, 'machines', `/api/machines/${machineId(id)}/logonusers`, maxResults, opts);
 }
 
 /** A device's alerts from /api/machines/{id}/alerts (get-machine-related-alerts.md), paged like listAlerts. */
@@ -211,18 +213,17 @@ export async function setMachineTag(http: MdeHttp, id: string, value: unknown, a
   return machine;
 }
 
-/** GET /api/machines/{id}/software (get-installed-software.md; needs Software.Read.All). */
-export async function getInstalledSoftware(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<Record<string, unknown>[]> {
-  const mid = machineId(id);
-  const res = await http.request<{ value?: Record<string, unknown>[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/software`, signal: opts.signal, onWait: opts.onWait });
-  return Array.isArray(res.body?.value) ? res.body.value : [];
+/** GET /api/machines/{id}/software (get-installed-software.md; needs Software.Read.All); nextLink paging up to maxResults. */
+export async function getInstalledSoftware(http: MdeHttp, id: string, maxResults = 10_000, opts: RequestOptions = {}): Promise<CollectionResult<Record<string, unknown>>> {
+  return readCollection<Record<string, unknown>>(http, 'machines', `/api/machines/${machineId(id)}/software`, maxResults, opts);
 }
 
-/** GET /api/machines/{id}/vulnerabilities (get-discovered-vulnerabilities.md; needs Vulnerability.Read.All; 50 calls a minute). */
-export async function getDiscoveredVulnerabilities(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<Record<string, unknown>[]> {
-  const mid = machineId(id);
-  const res = await http.request<{ value?: Record<string, unknown>[] }>({ audience: 'mde', family: 'machines', method: 'GET', path: `/api/machines/${mid}/vulnerabilities`, signal: opts.signal, onWait: opts.onWait });
-  return Array.isArray(res.body?.value) ? res.body.value : [];
+/**
+ * GET /api/machines/{id}/vulnerabilities (get-discovered-vulnerabilities.md; needs
+ * Vulnerability.Read.All; 50 calls a minute); nextLink paging up to maxResults.
+ */
+export async function getDiscoveredVulnerabilities(http: MdeHttp, id: string, maxResults = 10_000, opts: RequestOptions = {}): Promise<CollectionResult<Record<string, unknown>>> {
+  return readCollection<Record<string, unknown>>(http, 'machines', `/api/machines/${machineId(id)}/vulnerabilities`, maxResults, opts);
 }
 
 /** add-or-remove-multiple-machine-tags.md: "up to 500 machines per API call". */

@@ -24,6 +24,13 @@ const LABELS: Record<string, { type: string; label: string }> = {
   'mde-incidents': { type: 'mde-incidents', label: 'List / get incidents' },
   'mde-machines': { type: 'mde-machines', label: 'Get / list / find machines' },
   'mde-indicators': { type: 'mde-indicators', label: 'Submit / list / delete / import indicators' },
+  'mde-entities:files': { type: 'mde-entities', label: 'File information / statistics' },
+  'mde-entities:ips': { type: 'mde-entities', label: 'IP statistics' },
+  'mde-entities:domains': { type: 'mde-entities', label: 'Domain statistics' },
+  'mde-entities:machines': { type: 'mde-entities', label: 'File / domain related machines' },
+  'mde-entities:alerts': { type: 'mde-entities', label: 'File / IP / user related alerts' },
+  'mde-entities:domain-alerts': { type: 'mde-entities', label: 'Domain related alerts' },
+  'mde-entities:user-machines': { type: 'mde-entities', label: 'User related machines' },
 };
 
 export const NODE_REQUIREMENTS: NodeRequirement[] = Object.entries(LABELS).map(([key, { type, label }]) => ({

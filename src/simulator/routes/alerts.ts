@@ -2,6 +2,7 @@
 import { iso7, mdeError, odata, empty } from '../http-util';
 import { applyOData, nextLink, ODataError, type EntitySetSpec } from '../odata';
 import type { SimAlert } from '../types';
+import { fileEntity } from '../entities';
 import { ALERT_READ, ALERT_WRITE, MACHINE_READ, findMachine, missing, notFound, odataError, readBody, type Route, type RouteCtx } from './route';
 
 export const ALERT_SPEC: EntitySetSpec = {
@@ -96,11 +97,8 @@ function related(rc: RouteCtx, id: string, what: string) {
       });
     }
     case 'files': {
-      const files = ev.filter((e) => typeof e.sha1 === 'string').map((e) => ({
-        sha1: e.sha1, sha256: e.sha256 ?? null, md5: null, globalPrevalence: 1, globalFirstObserved: a.firstEventTime, globalLastObserved: a.lastEventTime,
-        size: null, fileType: null, isPeFile: String(e.fileName ?? '').toLowerCase().endsWith('.exe'), filePublisher: null, fileProductName: null, signer: null,
-        issuer: null, signerHash: null, isValidCertificate: null, determinationType: 'Unknown', determinationValue: '',
-      }));
+      // The same File entity /files/{sha1} answers (the alert itself is a sighting, so it always resolves).
+      const files = ev.filter((e) => typeof e.sha1 === 'string').map((e) => fileEntity(rc.sim.state, String(e.sha1))).filter((f) => f !== undefined);
       return odata(200, { '@odata.context': `${rc.base}/$metadata#Files`, value: files });
     }
     case 'ips':

@@ -4,6 +4,7 @@ import { mdeError, odata } from '../http-util';
 import { applyOData, nextLink, type EntitySetSpec } from '../odata';
 import { machineSoftware, machineVulnerabilities } from '../machine-inventory';
 import type { SimMachine } from '../types';
+import { pagedCollection } from './paged';
 import { MACHINE_READ, MACHINE_WRITE, findMachine, missing, notFound, odataError, readBody, type Route, type RouteCtx } from './route';
 
 export const MACHINE_SPEC: EntitySetSpec = {
@@ -84,10 +85,8 @@ export const machineRoutes: Route[] = [
       const m = findMachine(rc.sim, id);
       if (!m) return notFound(`Machine ${id} was not found`);
       const users = rc.sim.state.machineInternal.get(m.id)?.loggedOnUsers ?? [];
-      return odata(200, {
-        '@odata.context': `${rc.base}/$metadata#Users`,
-        value: users.map((u) => ({ id: `${u.domainName.toLowerCase()}\\${u.accountName}`, accountName: u.accountName, accountDomain: u.domainName, firstSeen: m.firstSeen, lastSeen: m.lastSeen, logonTypes: 'Interactive', isDomainAdmin: false, isOnlyNetworkUser: false })),
-      });
+      // Server-sized pages with @odata.nextLink: the page documents no $top / $skip.
+      return pagedCollection(rc, users.map((u) => ({ id: `${u.domainName.toLowerCase()}\\${u.accountName}`, accountName: u.accountName, accountDomain: u.domainName, firstSeen: m.firstSeen, lastSeen: m.lastSeen, logonTypes: 'Interactive', isDomainAdmin: false, isOnlyNetworkUser: false })), 'Users', 'microsoft.windowsDefenderATP.api.User');
     },
   },
   {
@@ -121,7 +120,7 @@ export const machineRoutes: Route[] = [
     handler: (rc, [id]) => {
       const m = findMachine(rc.sim, id);
       if (!m) return notFound(`Machine ${id} was not found`);
-      return odata(200, { '@odata.context': `${rc.base}/$metadata#Software`, value: machineSoftware(rc.sim.state.machines, m) });
+      return pagedCollection(rc, machineSoftware(rc.sim.state.machines, m) as unknown as Record<string, unknown>[], 'Software', 'microsoft.windowsDefenderATP.api.Software');
     },
   },
   {
@@ -130,7 +129,7 @@ export const machineRoutes: Route[] = [
     handler: (rc, [id]) => {
       const m = findMachine(rc.sim, id);
       if (!m) return notFound(`Machine ${id} was not found`);
-      return odata(200, { '@odata.context': `${rc.base}/$metadata#Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)`, value: machineVulnerabilities(rc.sim.state.machines, m) });
+      return pagedCollection(rc, machineVulnerabilities(rc.sim.state.machines, m) as unknown as Record<string, unknown>[], 'Collection(Analytics.Contracts.PublicAPI.PublicVulnerabilityDto)', 'Analytics.Contracts.PublicAPI.PublicVulnerabilityDto');
     },
   },
   {
