@@ -220,6 +220,8 @@ export interface SimulatorOptions {
   /** Final status of an action: a function, or a map machine id (or computer name) → outcome. */
   actionOutcome?: ((action: SimAction) => ActionOutcome) | Record<string, ActionOutcome>;
   duplicateActionMode?: 'error' | 'return-existing';
+  /** How long an investigation package SAS link stays valid (get-package-sas-uri.md: "a short time"; default 10 min). */
+  packageLinkTtlMs?: number;
   pageSize?: number;
   rateLimits?: RateLimitConfig;
   faults?: Faults;
