@@ -69,10 +69,11 @@ export interface Faults {
  * and the client never gets a usable answer. `reset`: the connection is dropped before the answer;
  * `cut`: the headers and half the body are sent, then the connection is dropped; `invalid-json`:
  * the status and headers as answered, with half the body (a complete HTTP answer that is not JSON);
- * `hold`: no answer at all until `holdMs` (default 60 s) has passed, then the connection is dropped.
+ * `hold`: no answer at all until `holdMs` (default 60 s) has passed, then the connection is dropped;
+ * `server-error`: a 500 InternalServerError instead of the answer (a gateway failing after the backend acted).
  */
 export interface DropAnswerRule {
-  mode: 'reset' | 'cut' | 'invalid-json' | 'hold';
+  mode: 'reset' | 'cut' | 'invalid-json' | 'hold' | 'server-error';
   /** Only requests whose path contains this text; without it only API / Graph calls match. */
   pathIncludes?: string;
   /** Only this method (e.g. POST). */
