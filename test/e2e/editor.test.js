@@ -8,8 +8,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { env, startStack, stopStack, screenshot, openEditor, deploy } = require('./harness');
 
-const TYPES = ['mde-token', 'mde-alerts', 'mde-hunting', 'mde-isolate', 'mde-alert-update', 'mde-incidents', 'mde-alert-trigger', 'mde-machines', 'mde-request'];
-const ICONS = { 'mde-token': 'mde-key.svg', 'mde-alerts': 'mde-alert.svg', 'mde-hunting': 'mde-hunt.svg', 'mde-isolate': 'mde-isolate.svg', 'mde-alert-update': 'mde-alert-update.svg', 'mde-incidents': 'mde-incident.svg', 'mde-alert-trigger': 'mde-bell.svg', 'mde-machines': 'mde-machines.svg', 'mde-request': 'mde-request.svg', 'mde-config': 'mde-shield.svg' };
+const TYPES = ['mde-token', 'mde-alerts', 'mde-hunting', 'mde-isolate', 'mde-alert-update', 'mde-incidents', 'mde-alert-trigger', 'mde-machines', 'mde-request', 'mde-machine-action'];
+const ICONS = { 'mde-token': 'mde-key.svg', 'mde-alerts': 'mde-alert.svg', 'mde-hunting': 'mde-hunt.svg', 'mde-isolate': 'mde-isolate.svg', 'mde-alert-update': 'mde-alert-update.svg', 'mde-incidents': 'mde-incident.svg', 'mde-alert-trigger': 'mde-bell.svg', 'mde-machines': 'mde-machines.svg', 'mde-request': 'mde-request.svg', 'mde-machine-action': 'mde-machine-action.svg', 'mde-config': 'mde-shield.svg' };
 const WRONG_SECRET = 'Wrong~secret-value-e2e';
 
 describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 240_000 }, () => {
