@@ -368,6 +368,19 @@ describe('mde-machine-action node', () => {
     assert.ok(decodeURIComponent(lookup[0].query).includes("type eq 'RunAntiVirusScan'"));
   });
 
+  it('never resends a live response whose request timed out: looks it up, follows it and still returns the result links', async () => {
+    sim = await simulator(fast);
+    const [machine] = windowsMachines(sim);
+    await load({ action: 'liveresponse', allowLiveResponse: true, liveScript: 'collect.ps1' }, { requestTimeout: 1 });
+    sim.setFaults({ dropAnswerNext: [{ mode: 'hold', method: 'POST', pathIncludes: '/runliveresponse', holdMs: 5000 }] });
+    const msg = await run({ machineId: machine.id, alertId: 'x' });
+    assert.equal(msg.mde.recovered, true);
+    assert.equal(msg.payload.status, 'Succeeded');
+    assert.equal(msg.mde.liveResponseResults.length, 1);
+    assert.match(msg.mde.liveResponseResults[0].url, /liveresponse\/results/);
+    assert.equal(posts(sim, 'runliveresponse').length, 1, 'exactly one live response request on the wire');
+  });
+
   it('says OutcomeUnknown (not sent again) when a restrict answer is lost and no action is found', async () => {
     sim = await simulator(fast);
     const [machine] = windowsMachines(sim);
