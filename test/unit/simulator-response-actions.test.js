@@ -126,6 +126,18 @@ describe('simulator: response actions beyond isolation', () => {
     assert.equal((await get(`/api/machineactions/${created.json.id}/GetLiveResponseResultDownloadLink(index=0)`)).status, 404);
   });
 
+  test('the control route makes the next actions of a device fail, and null restores them', async () => {
+    const m = windows()[5];
+    const bad = await request(sim, 'POST', '/_simulator/action-outcomes', { json: { [m.computerDnsName]: 'Broken' } });
+    assert.equal(bad.status, 400);
+    assert.equal((await request(sim, 'POST', '/_simulator/action-outcomes', { json: { [m.computerDnsName.toUpperCase()]: 'Failed' } })).status, 200);
+    const failed = await final((await post(`/api/machines/${m.id}/runAntiVirusScan`, { Comment: 'scan', ScanType: 'Quick' })).json.id);
+    assert.equal(failed.status, 'Failed');
+    await request(sim, 'POST', '/_simulator/action-outcomes', { json: { [m.computerDnsName]: null } });
+    const ok = await final((await post(`/api/machines/${m.id}/runAntiVirusScan`, { Comment: 'scan', ScanType: 'Quick' })).json.id);
+    assert.equal(ok.status, 'Succeeded');
+  });
+
   test('a scan on a failing machine ends Failed with an errorHResult', async () => {
     const m = sim.state.machines.find((x) => x.computerDnsName === 'srv-sql-02.contoso-sim.local');
     const created = await post(`/api/machines/${m.id}/runAntiVirusScan`, { Comment: 'scan', ScanType: 'Full' });

@@ -23,6 +23,8 @@ function stamp(sim: SimContext): string {
 }
 
 function outcomeFor(sim: SimContext, action: SimAction, machine: SimMachine): ActionOutcome {
+  const set = sim.actionOutcomes.get(machine.id) ?? sim.actionOutcomes.get(machine.computerDnsName.toLowerCase());
+  if (set) return set;
   const o = sim.options.actionOutcome;
   if (typeof o === 'function') return o(action);
   if (o) return o[machine.id] ?? o[machine.computerDnsName] ?? 'Succeeded';
