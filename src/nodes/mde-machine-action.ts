@@ -315,7 +315,7 @@ export = function register(RED: NodeAPI): void {
       return { action: outcome.action, joined: outcome.joined, recovered: outcome.recovered, record: { ...record, actionId: outcome.action.id } };
     }
 
-    async function readTarget(s: NodeSettings, input: TypedValue, msg: NodeMessage, what: string): Promise<string> {
+    async function readTarget(input: TypedValue, msg: NodeMessage, what: string): Promise<string> {
       const raw = await evaluateTyped(RED, node, input, msg);
       if (raw === undefined || raw === null || (typeof raw === 'string' && !raw.trim())) throw new MdeInputError(t('errors.missing', { what, property: describeTyped(input) }));
       if (typeof raw !== 'string') throw new MdeInputError(`The ${what} must be given as a string (${describeTyped(input)}), got ${describeValue(raw)}.`);
@@ -324,7 +324,7 @@ export = function register(RED: NodeAPI): void {
 
     /** Cancel: by action ID, idempotent (cancelling twice is cancelling once), no journal needed. */
     async function cancelAction(config: MdeConfigNode, s: NodeSettings, msg: NodeMessage, signal: AbortSignal): Promise<NodeMessage> {
-      const given = await readTarget(s, s.actionId, msg, t('words.action-id'));
+      const given = await readTarget(s.actionId, msg, t('words.action-id'));
       const id = guid(given, 'Machine action ID');
       const comment = renderComment(s, msg as Record<string, unknown>, {});
       if (!comment) throw new MdeInputError(t('errors.no-comment'));
@@ -370,11 +370,11 @@ export = function register(RED: NodeAPI): void {
         if (!scanType) throw new MdeInputError('A scan needs its type: set Scan type on the node, or msg.scanType to "Quick" or "Full".');
         params.scanType = scanType;
       } else if (m.scanType !== undefined) msgChoice(m, 'scanType', SCAN_TYPES);
-      if (kind === 'quarantine') params.sha1 = validSha1(await readTarget(s, s.sha1, msg, 'SHA-1'), `The SHA-1 (${describeTyped(s.sha1)})`);
+      if (kind === 'quarantine') params.sha1 = validSha1(await readTarget(s.sha1, msg, 'SHA-1'), `The SHA-1 (${describeTyped(s.sha1)})`);
       if (kind === 'liveresponse') params.commands = liveCommands(msgLiveResponse(m, s.live));
       else if (m.liveResponse !== undefined) msgLiveResponse(m, s.live);
 
-      const given = await readTarget(s, s.machine, msg, t('words.machine'));
+      const given = await readTarget(s.machine, msg, t('words.machine'));
       if (s.machineBy === 'id') {
         try {
           validMachineId(given);

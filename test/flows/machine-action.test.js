@@ -227,6 +227,17 @@ describe('mde-machine-action node', () => {
     assert.equal(caught.mde.liveResponseResults, undefined);
   });
 
+  it('stops waiting at its timeout: WaitTimeout at Catch with the still-pending action, and the journal is emptied', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 60_000, inProgressMs: 1000 } });
+    const [machine] = windowsMachines(sim);
+    const stateDir = await load({ action: 'restrict', timeoutSeconds: 1 });
+    const caught = await run({ machineId: machine.id, alertId: 'w' }, 'caught');
+    assert.equal(caught.error.code, 'WaitTimeout');
+    assert.equal(caught.payload.status, 'Pending');
+    assert.equal(caught.mde.timedOut, true);
+    assert.deepEqual(JSON.parse(readJournal(stateDir)).records, {});
+  });
+
   it('cancels a pending action by its ID', async () => {
     sim = await simulator({ actionTimings: { pendingMs: 60_000, inProgressMs: 1000 } });
     const [machine] = windowsMachines(sim);
@@ -399,8 +410,11 @@ describe('mde-machine-action node', () => {
     const stateDir = useFreshStateDir();
     const flow = actionFlow(sim, { action: 'collect' });
     await helper.load([nodes.config, machineActionNode], flow, secretCredentials());
-    helper.getNode('act').receive({ machineId: machine.id, alertId: 'r', topic: 'across restart' });
+    helper.getNode('act').receive({ machineId: machine.id, alertId: 'canary-alert-7781', token: { accessToken: 'eyJcanary.eyJcanary.sig' }, topic: 'across restart' });
     await until(() => readJournal(stateDir).includes('"actionId"'), 'the pending record');
+    const text = readJournal(stateDir);
+    for (const leak of ['canary-alert-7781', 'eyJcanary', 'accessToken']) assert.ok(!text.includes(leak), `the journal holds ${leak}`);
+    assert.match(text, /machine-action-caps:cfg/, 'the cap ledger is kept beside the journal');
     await helper.unload();
     helper.settings({ mdeConfigStateDir: stateDir });
     await helper.load([nodes.config, machineActionNode], flow, secretCredentials());
