@@ -2,7 +2,7 @@
 import type { EntraContext } from './entra';
 import type { RateLimiter } from './rate-limit';
 import type { Rng } from './rng';
-import type { Faults, RequestLogEntry, SimApp, SimState, SimTenant, SimulatorOptions } from './types';
+import type { ActionOutcome, Faults, RequestLogEntry, SimApp, SimState, SimTenant, SimulatorOptions } from './types';
 
 export interface ResolvedOptions extends SimulatorOptions {
   seed: number;
@@ -34,6 +34,8 @@ export interface SimContext {
   timers: Set<NodeJS.Timeout>;
   /** Action id → timers advancing it, so cancel can stop them. */
   actionTimers: Map<string, NodeJS.Timeout[]>;
+  /** Final status set at run time (POST /_simulator/action-outcomes), by machine id or computer name; wins over options.actionOutcome. */
+  actionOutcomes: Map<string, ActionOutcome>;
   closed: boolean;
 }
 

@@ -2,7 +2,7 @@
 import type { SimContext } from './context';
 import { json, parseJsonBody } from './http-util';
 import { normalizeDate } from './odata';
-import type { Faults, RateLimitConfig, SimAlert, SimRequest, SimResponse } from './types';
+import type { ActionOutcome, Faults, RateLimitConfig, SimAlert, SimRequest, SimResponse } from './types';
 
 /** When new alerts become visible and which timestamps they carry. */
 export interface PublishOptions {
@@ -120,6 +120,20 @@ export function handleControl(sim: SimContext, req: SimRequest, hooks: ControlHo
       if (typeof f !== 'object' || f === null || Array.isArray(f)) return bad('body must be a JSON object of faults');
       hooks.setFaults(f as Faults);
       return json(200, { ok: true, faults: sim.faults });
+    }
+    case 'POST /action-outcomes': {
+      // How the device's next actions end: { "<machine id or computer name>": "Failed" | "TimeOut" | "Succeeded" | null }.
+      const o = body();
+      if (typeof o !== 'object' || o === null || Array.isArray(o)) return bad('body must be a JSON object: { "<machine id or computer name>": "Succeeded" | "Failed" | "TimeOut" | null }');
+      for (const [machine, outcome] of Object.entries(o as Record<string, unknown>)) {
+        if (outcome !== null && outcome !== 'Succeeded' && outcome !== 'Failed' && outcome !== 'TimeOut') return bad(`outcome for ${machine} must be Succeeded, Failed, TimeOut or null`);
+      }
+      for (const [machine, outcome] of Object.entries(o as Record<string, ActionOutcome | null>)) {
+        const key = machine.toLowerCase();
+        if (outcome === null) sim.actionOutcomes.delete(key);
+        else sim.actionOutcomes.set(key, outcome);
+      }
+      return json(200, { ok: true, actionOutcomes: Object.fromEntries(sim.actionOutcomes) });
     }
     case 'POST /rate-limits': {
       const r = body();

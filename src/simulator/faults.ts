@@ -1,6 +1,7 @@
 // Injected failures: deterministic (failNext, tokenEndpointDown) and random (errorRate,
 // resetRate, from the seeded RNG so a seed reproduces a run); and answers lost after the request
 // was carried out (dropAnswerNext), the case where a client cannot know whether MDE acted.
+import * as crypto from 'node:crypto';
 import type * as http from 'node:http';
 import { schedule, type SimContext } from './context';
 import { aadError } from './entra';
@@ -104,6 +105,12 @@ export function loseAnswer(ctx: SimContext, drop: NonNullable<DropAnswerDecision
     case 'hold':
       schedule(ctx, drop.holdMs, dropConnection);
       return;
+    case 'server-error': {
+      const error = Buffer.from(JSON.stringify({ error: { code: 'InternalServerError', message: 'An error occurred while processing the request.', target: crypto.randomUUID() } }));
+      res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': error.length });
+      res.end(error);
+      return;
+    }
   }
 }
 

@@ -174,6 +174,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     log: [],
     timers: new Set(),
     actionTimers: new Map(),
+    actionOutcomes: new Map(),
     closed: false,
   };
 

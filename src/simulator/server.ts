@@ -198,7 +198,7 @@ export function createRequestHandler(sim: SimContext, hooks: ControlHooks): http
       const dropped = fault ? undefined : decideDropAnswer(sim, simReq, kind);
       if (dropped) {
         log.status = response.status;
-        log.reset = dropped.mode !== 'invalid-json';
+        log.reset = dropped.mode !== 'invalid-json' && dropped.mode !== 'server-error';
         log.fault = dropped.label;
         log.durationMs = Date.now() - started;
         pushLog(sim, log);

@@ -69,10 +69,11 @@ export interface Faults {
  * and the client never gets a usable answer. `reset`: the connection is dropped before the answer;
  * `cut`: the headers and half the body are sent, then the connection is dropped; `invalid-json`:
  * the status and headers as answered, with half the body (a complete HTTP answer that is not JSON);
- * `hold`: no answer at all until `holdMs` (default 60 s) has passed, then the connection is dropped.
+ * `hold`: no answer at all until `holdMs` (default 60 s) has passed, then the connection is dropped;
+ * `server-error`: a 500 InternalServerError instead of the answer (a gateway failing after the backend acted).
  */
 export interface DropAnswerRule {
-  mode: 'reset' | 'cut' | 'invalid-json' | 'hold';
+  mode: 'reset' | 'cut' | 'invalid-json' | 'hold' | 'server-error';
   /** Only requests whose path contains this text; without it only API / Graph calls match. */
   pathIncludes?: string;
   /** Only this method (e.g. POST). */
@@ -249,6 +250,8 @@ export interface SimulatorOptions {
   /** Final status of an action: a function, or a map machine id (or computer name) → outcome. */
   actionOutcome?: ((action: SimAction) => ActionOutcome) | Record<string, ActionOutcome>;
   duplicateActionMode?: 'error' | 'return-existing';
+  /** How long an investigation package SAS link stays valid (get-package-sas-uri.md: "a short time"; default 10 min). */
+  packageLinkTtlMs?: number;
   pageSize?: number;
   /** post-ti-indicator.md: "There's a limit of 15,000 active indicators per tenant" (default 15000). */
   maxActiveIndicators?: number;

@@ -209,9 +209,11 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     }
   });
 
-  it('Import > Examples lists the seven playbooks; importing and deploying each works', async () => {
+  it('Import > Examples lists every playbook; importing and deploying each works', async () => {
     const examples = env.loadExamples();
-    assert.equal(examples.length, 7, 'seven example playbooks');
+    const shipped = fs.readdirSync(path.resolve(__dirname, '..', '..', 'examples')).filter((f) => f.endsWith('.json'));
+    assert.equal(examples.length, shipped.length, 'every example playbook');
+    assert.ok(examples.some((e) => e.file.startsWith('08 ')), 'playbook 08 (investigation package) among them');
     // Start from a clean workspace holding only the shared connection, pointed at this
     // simulator with its secret, so the imported playbooks reuse it and can really run.
     const cfg = examples[0].nodes.find((n) => n.type === 'mde-config');

@@ -6,6 +6,7 @@ export type AnyOf = readonly string[];
 
 const ALERT_READ: AnyOf = ['Alert.Read.All', 'Alert.ReadWrite.All'];
 const MACHINE_READ: AnyOf = ['Machine.Read.All', 'Machine.ReadWrite.All'];
+const CANCEL_ACTION: AnyOf = ['Machine.CollectForensics', 'Machine.Isolate', 'Machine.RestrictExecution', 'Machine.Scan', 'Machine.Offboard', 'Machine.StopAndQuarantine', 'Machine.LiveResponse'];
 const SECURITY_ALERT_READ: AnyOf = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All'];
 const SECURITY_ALERT_WRITE: AnyOf = ['SecurityAlert.ReadWrite.All'];
 const SECURITY_INCIDENT_READ: AnyOf = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
@@ -32,10 +33,19 @@ export const OPERATION_ROLES = {
   listMachineActions: { audience: 'mde', anyOf: MACHINE_READ },
   isolateMachine: { audience: 'mde', anyOf: ['Machine.Isolate'] },
   releaseMachine: { audience: 'mde', anyOf: ['Machine.Isolate'] },
-  cancelMachineAction: {
-    audience: 'mde',
-    anyOf: ['Machine.CollectForensics', 'Machine.Isolate', 'Machine.RestrictExecution', 'Machine.Scan', 'Machine.Offboard', 'Machine.StopAndQuarantine', 'Machine.LiveResponse'],
-  },
+  cancelMachineAction: { audience: 'mde', anyOf: CANCEL_ACTION },
+  runAntivirusScan: { audience: 'mde', anyOf: ['Machine.Scan'] },
+  restrictCodeExecution: { audience: 'mde', anyOf: ['Machine.RestrictExecution'] },
+  unrestrictCodeExecution: { audience: 'mde', anyOf: ['Machine.RestrictExecution'] },
+  collectInvestigationPackage: { audience: 'mde', anyOf: ['Machine.CollectForensics'] },
+  // get-package-sas-uri.md: application Machine.Read.All / Machine.ReadWrite.All.
+  getPackageUri: { audience: 'mde', anyOf: MACHINE_READ },
+  // stop-and-quarantine-file.md; in practice a machine read role is needed too (mde-api.md §7).
+  stopAndQuarantineFile: { audience: 'mde', anyOf: ['Machine.StopAndQuarantine'] },
+  offboardMachine: { audience: 'mde', anyOf: ['Machine.Offboard'] },
+  runLiveResponse: { audience: 'mde', anyOf: ['Machine.LiveResponse'] },
+  // get-live-response-result.md: application Machine.Read.All / Machine.ReadWrite.All.
+  getLiveResponseResultLink: { audience: 'mde', anyOf: MACHINE_READ },
   'hunting.mde': { audience: 'mde', anyOf: ['AdvancedQuery.Read.All'] },
   'hunting.graph': { audience: 'graph', anyOf: ['ThreatHunting.Read.All'] },
   listGraphAlerts: { audience: 'graph', anyOf: SECURITY_ALERT_READ },
@@ -124,6 +134,28 @@ export const NODE_ROLES: Record<string, NodeRoleRequirement> = {
   'mde-entities:alerts': { audience: 'mde', needs: [ALERT_READ] },
   'mde-entities:domain-alerts': { audience: 'mde', needs: [['Alert.ReadWrite.All']] },
   'mde-entities:user-machines': { audience: 'mde', needs: [['Machine.ReadWrite.All']] },
+  // Each action needs its own role, plus a machine read role to resolve the machine, follow the
+  // action and fetch download links (the variants are what Test connection lists).
+  'mde-machine-action': {
+    audience: 'mde',
+    needs: [MACHINE_READ],
+    optional: {
+      'antivirus scan': ['Machine.Scan'],
+      'restrict / remove restriction': ['Machine.RestrictExecution'],
+      'investigation package': ['Machine.CollectForensics'],
+      'stop and quarantine file': ['Machine.StopAndQuarantine'],
+      offboard: ['Machine.Offboard'],
+      'live response': ['Machine.LiveResponse'],
+      cancel: CANCEL_ACTION,
+    },
+  },
+  'mde-machine-action:scan': { audience: 'mde', needs: [['Machine.Scan'], MACHINE_READ] },
+  'mde-machine-action:restrict': { audience: 'mde', needs: [['Machine.RestrictExecution'], MACHINE_READ] },
+  'mde-machine-action:collect': { audience: 'mde', needs: [['Machine.CollectForensics'], MACHINE_READ] },
+  'mde-machine-action:quarantine': { audience: 'mde', needs: [['Machine.StopAndQuarantine'], MACHINE_READ] },
+  'mde-machine-action:offboard': { audience: 'mde', needs: [['Machine.Offboard'], MACHINE_READ] },
+  'mde-machine-action:liveresponse': { audience: 'mde', needs: [['Machine.LiveResponse'], MACHINE_READ] },
+  'mde-machine-action:cancel': { audience: 'mde', needs: [CANCEL_ACTION, MACHINE_READ] },
   'mde-machines': { audience: 'mde', needs: [MACHINE_READ], optional: { 'machine alerts': ALERT_READ, 'logged-on users': ['User.Read.All'], 'installed software': ['Software.Read.All'], vulnerabilities: ['Vulnerability.Read.All'], tags: ['Machine.ReadWrite.All'] } },
   'mde-indicators': { audience: 'mde', needs: [TI_READWRITE] },
 };

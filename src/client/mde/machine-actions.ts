@@ -1,5 +1,7 @@
-// Response actions on devices: isolate / release (never replayed automatically), get, list,
-// cancel, wait for completion, find a pending action, find the action a lost answer was about.
+// Response actions on devices: isolate / release, antivirus scan, restrict / unrestrict app
+// execution, investigation package, stop and quarantine file, offboard, live response (all never
+// replayed automatically), download links, get, list, cancel, wait for completion, find a pending
+// action, find the action a lost answer was about.
 import type { MdeHttp } from '../transport/http';
 import type { MachineAction, MachineActionStatus } from '../types';
 import { MdeInputError, MdeWaitTimeoutError } from '../errors';
@@ -111,6 +113,131 @@ export async function releaseMachine(http: MdeHttp, id: string, o: RequestOption
     onWait: o.onWait,
   });
   return normalize(res.body);
+}
+
+/** POST /api/machines/{id}/{segment}: a response action, sent once (never retried by the transport). */
+async function postMachineAction(http: MdeHttp, id: string, segment: string, json: Record<string, unknown>, o: RequestOptions): Promise<MachineAction> {
+  const mid = machineId(id);
+  const res = await http.request<MachineAction>({ audience: 'mde', family: 'machineactions', method: 'POST', path: `/api/machines/${mid}/${segment}`, json, idempotent: false, signal: o.signal, onWait: o.onWait });
+  return normalize(res.body);
+}
+
+export type ScanType = 'Quick' | 'Full';
+
+/** run-av-scan.md: ScanType is required, Quick or Full. */
+export async function runAntivirusScan(http: MdeHttp, id: string, o: RequestOptions & { scanType: ScanType; comment: string }): Promise<MachineAction> {
+  if (o.scanType !== 'Quick' && o.scanType !== 'Full') throw new MdeInputError(`Scan type ${JSON.stringify(o.scanType)} is not valid: use Quick or Full.`);
+  return postMachineAction(http, id, 'runAntiVirusScan', { Comment: comment(o.comment), ScanType: o.scanType }, o);
+}
+
+export async function restrictCodeExecution(http: MdeHttp, id: string, o: RequestOptions & { comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'restrictCodeExecution', { Comment: comment(o.comment) }, o);
+}
+
+export async function unrestrictCodeExecution(http: MdeHttp, id: string, o: RequestOptions & { comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'unrestrictCodeExecution', { Comment: comment(o.comment) }, o);
+}
+
+export async function collectInvestigationPackage(http: MdeHttp, id: string, o: RequestOptions & { comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'collectInvestigationPackage', { Comment: comment(o.comment) }, o);
+}
+
+/** A SHA-1 as MDE takes it: 40 hexadecimal characters. */
+export function sha1(v: unknown, what = 'Sha1'): string {
+  if (typeof v !== 'string' || !/^[0-9a-fA-F]{40}$/.test(v.trim())) {
+    const shown = typeof v === 'string' ? JSON.stringify(v.slice(0, 80)) : v === undefined ? 'nothing' : `a ${Array.isArray(v) ? 'array' : typeof v}`;
+    throw new MdeInputError(`${what} must be a SHA-1 (40 hexadecimal characters), got ${shown}.`);
+  }
+  return v.trim().toLowerCase();
+}
+
+export async function stopAndQuarantineFile(http: MdeHttp, id: string, o: RequestOptions & { sha1: string; comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'StopAndQuarantineFile', { Comment: comment(o.comment), Sha1: sha1(o.sha1) }, o);
+}
+
+export async function offboardMachine(http: MdeHttp, id: string, o: RequestOptions & { comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'offboard', { Comment: comment(o.comment) }, o);
+}
+
+/** One live response command (run-live-response.md): a library script with arguments, or a file to collect. */
+export type LiveResponseCommand = { type: 'RunScript'; scriptName: string; args?: string } | { type: 'GetFile'; path: string };
+
+/** The documented `Commands` body: `{type, params: [{key, value}]}` in the order given. */
+export function liveResponseBody(commands: readonly LiveResponseCommand[]): { type: string; params: { key: string; value: string }[] }[] {
+  if (!commands.length) throw new MdeInputError('A live response needs at least one command (RunScript or GetFile).');
+  return commands.map((c) => {
+    if (c.type === 'RunScript') {
+      if (typeof c.scriptName !== 'string' || !c.scriptName.trim()) throw new MdeInputError('RunScript needs the name of a script from the live response library.');
+      const params = [{ key: 'ScriptName', value: c.scriptName.trim() }];
+      if (c.args !== undefined && c.args !== '') params.push({ key: 'Args', value: c.args });
+      return { type: 'RunScript', params };
+    }
+    if (c.type === 'GetFile') {
+      if (typeof c.path !== 'string' || !c.path.trim()) throw new MdeInputError('GetFile needs the path of the file to collect.');
+      return { type: 'GetFile', params: [{ key: 'Path', value: c.path.trim() }] };
+    }
+    throw new MdeInputError(`Live response command type ${JSON.stringify((c as { type?: unknown }).type)} is not valid: use RunScript or GetFile.`);
+  });
+}
+
+export async function runLiveResponse(http: MdeHttp, id: string, o: RequestOptions & { commands: readonly LiveResponseCommand[]; comment: string }): Promise<MachineAction> {
+  return postMachineAction(http, id, 'runliveresponse', { Commands: liveResponseBody(o.commands), Comment: comment(o.comment) }, o);
+}
+
+/** A download link and when it stops working. */
+export interface DownloadLink {
+  url: string;
+  /** ISO time; from the link's own SAS expiry (`se`) when it has one, else fetch time + the documented validity. */
+  expiresAt: string;
+  /** Where expiresAt comes from: the link itself, or the documented (or assumed) validity. */
+  expirySource: 'link' | 'documented';
+}
+
+function linkValue(body: unknown, what: string): string {
+  const raw = (body as { value?: unknown } | undefined)?.value;
+  // The documented example wraps the URL in literal quote characters inside the string.
+  const url = typeof raw === 'string' ? raw.trim().replace(/^"(.*)"$/, '$1') : '';
+  if (!/^https:\/\//i.test(url) && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/i.test(url)) throw new MdeInputError(`Defender for Endpoint answered the ${what} request without a download link.`, 'InvalidResponse');
+  return url;
+}
+
+function downloadLink(url: string, fetchedAt: number, validityMs: number): DownloadLink {
+  let se: string | null = null;
+  try {
+    se = new URL(url).searchParams.get('se');
+  } catch {
+    se = null;
+  }
+  const fromLink = se ? Date.parse(se) : NaN;
+  if (Number.isFinite(fromLink)) return { url, expiresAt: new Date(fromLink).toISOString(), expirySource: 'link' };
+  return { url, expiresAt: new Date(fetchedAt + validityMs).toISOString(), expirySource: 'documented' };
+}
+
+/**
+ * get-package-sas-uri.md: "valid for a short time"; no figure is documented, so without a SAS
+ * expiry in the link we assume 5 minutes: download it at once.
+ */
+export const PACKAGE_LINK_ASSUMED_VALIDITY_MS = 5 * 60_000;
+/** get-live-response-result.md: "The link is valid for 30 minutes". */
+export const LIVE_RESPONSE_LINK_VALIDITY_MS = 30 * 60_000;
+
+/** GET /api/machineactions/{id}/GetPackageUri: the investigation package's download link (404 until the collection succeeded). */
+export async function getPackageUri(http: MdeHttp, actionId: string, opts: RequestOptions = {}): Promise<DownloadLink> {
+  const aid = guid(actionId, 'Machine action ID');
+  const fetchedAt = Date.now();
+  const res = await http.request<{ value?: string }>({ audience: 'mde', family: 'machineactions', method: 'GET', path: `/api/machineactions/${aid}/GetPackageUri`, signal: opts.signal, onWait: opts.onWait });
+  return downloadLink(linkValue(res.body, 'package link'), fetchedAt, PACKAGE_LINK_ASSUMED_VALIDITY_MS);
+}
+
+/** GET /api/machineactions/{id}/GetLiveResponseResultDownloadLink(index={n}): one command's result. */
+export async function getLiveResponseResultLink(http: MdeHttp, actionId: string, index: number, opts: RequestOptions = {}): Promise<DownloadLink> {
+  const aid = guid(actionId, 'Machine action ID');
+  if (!Number.isInteger(index) || index < 0) throw new MdeInputError(`A live response command index is a whole number from 0, got ${String(index)}.`);
+  const fetchedAt = Date.now();
+  const res = await http.request<{ value?: string }>({
+    audience: 'mde', family: 'machineactions', method: 'GET', path: `/api/machineactions/${aid}/GetLiveResponseResultDownloadLink(index=${index})`, signal: opts.signal, onWait: opts.onWait,
+  });
+  return downloadLink(linkValue(res.body, 'live response result link'), fetchedAt, LIVE_RESPONSE_LINK_VALIDITY_MS);
 }
 
 export async function getMachineAction(http: MdeHttp, id: string, opts: RequestOptions = {}): Promise<MachineAction> {

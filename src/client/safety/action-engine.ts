@@ -1,5 +1,5 @@
-// The path a destructive machine action takes (isolate and release today; further response
-// actions are meant to use the same engine):
+// The path a destructive machine action takes (isolate and release, and every other response
+// action of mde-machine-action):
 //   1. the intent is written to the journal before the request leaves;
 //   2. the request is sent once, never again automatically;
 //   3. if MDE answers that an action of the kind is already pending, that one is followed;
@@ -66,14 +66,19 @@ export interface LookupOptions {
   attempts: number;
   /** Pause between attempts. */
   intervalMs: number;
+  /**
+   * Whether an action found in MDE is the one asked for (same scan type, same file, same live
+   * response commands ...). Without it any action of the type matches, as for isolation.
+   */
+  matches?: (action: MachineAction) => boolean;
 }
 
 /** Among actions found after an intent, ours: same comment first, then the newest. */
-function pickOurs(found: MachineAction[], record: ActionRecord): MachineAction | undefined {
+function pickOurs(found: MachineAction[], record: ActionRecord, matches?: (a: MachineAction) => boolean): MachineAction | undefined {
   const since = record.intentAt - LOOKUP_CLOCK_SKEW_MS;
   const candidates = found.filter((a) => {
     const created = Date.parse(String(a.creationDateTimeUtc ?? ''));
-    return !Number.isFinite(created) || created >= since;
+    return (!Number.isFinite(created) || created >= since) && (!matches || matches(a));
   });
   const sameComment = candidates.filter((a) => typeof a.requestorComment === 'string' && commentSha256(a.requestorComment) === record.commentSha256);
   return (sameComment.length ? sameComment : candidates)[0];
@@ -87,7 +92,7 @@ export async function lookUpIntent(http: MdeHttp, record: ActionRecord, o: Looku
   const since = new Date(record.intentAt - LOOKUP_CLOCK_SKEW_MS);
   for (let attempt = 0; attempt < Math.max(1, o.attempts); attempt++) {
     if (attempt > 0) await sleep(o.intervalMs, o.signal);
-    const found = pickOurs(await findActionsCreatedSince(http, record.machineId, record.actionType, since, { signal: o.signal }), record);
+    const found = pickOurs(await findActionsCreatedSince(http, record.machineId, record.actionType, since, { signal: o.signal }), record, o.matches);
     if (found) return found;
   }
   return undefined;
@@ -109,6 +114,19 @@ export function outcomeUnknownError(record: ActionRecord, why: string): MdeError
     code: 'OutcomeUnknown',
     hint: `check the device's action history (Action center, or GET /api/machineactions for machine ${record.machineId}) before sending it again.`,
   });
+}
+
+/**
+ * A pending action of the same type that is not the one asked for (another file, other live
+ * response commands): MDE runs one at a time per device, and following it would report its result
+ * as ours.
+ */
+export function pendingOtherError(record: Pick<ActionRecord, 'actionType' | 'machineId' | 'computerDnsName'>, pending: MachineAction): MdeError {
+  const device = record.computerDnsName || record.machineId;
+  return new MdeError(
+    `Another ${record.actionType} action (${pending.id}, ${pending.status}, requested by ${pending.requestor ?? 'someone'}) is already running on ${device} and is not the one asked for; Defender for Endpoint runs one at a time per device. Nothing was sent.`,
+    { code: 'ActiveRequestAlreadyExists', hint: `wait for machine action ${pending.id} to finish, or cancel it, then send this one again.` },
+  );
 }
 
 export interface SendOnceOptions extends LookupOptions {
@@ -154,6 +172,7 @@ export async function sendOnce(o: SendOnceOptions): Promise<SendOutcome> {
     if (failure instanceof MdeConflictError) {
       // ActiveRequestAlreadyExists: someone else's request is in flight; follow it.
       const existing = await findPendingAction(http, record.machineId, record.actionType, { signal });
+      if (existing && o.matches && !o.matches(existing)) throw pendingOtherError(record, existing);
       if (existing) return await settle({ action: existing, joined: true, recovered: false });
     } else if (answerMayBeLost(failure)) {
       let found: MachineAction | undefined;

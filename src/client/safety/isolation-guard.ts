@@ -1,7 +1,11 @@
 // Safety rails for destructive machine actions: protected machines, a blast-radius cap and a
 // window in which contradictory requests (isolate then release, or the reverse) are refused.
 // Pure policy: the caller supplies the clock and persists `snapshot()` if it wants restarts to
-// remember what was sent.
+// remember what was sent. The cap is the generic per-action-type sliding window (action-caps.ts),
+// applied to Isolate; the other response actions use it through ActionCapLedger.
+import { SlidingWindowCaps, type CapDecision } from './action-caps';
+
+export type { CapDecision } from './action-caps';
 
 export type IsolationVerb = 'isolate' | 'release';
 
@@ -19,7 +23,6 @@ export interface MachineFacts {
   machineTags?: string[] | null;
 }
 
-export type CapDecision = { allowed: true } | { allowed: false; count: number; limit: number; windowMs: number };
 export type ConflictDecision = { allowed: true } | { allowed: false; other: IsolationVerb; agoMs: number };
 
 export interface GuardSnapshot {
@@ -48,36 +51,38 @@ export function protectionReason(machine: MachineFacts, rules: ProtectionRules):
   return null;
 }
 
+const ISOLATE = 'Isolate';
+
 export class IsolationGuard {
-  private isolations: number[] = [];
+  private readonly caps: SlidingWindowCaps;
   private lastRequest = new Map<string, { verb: IsolationVerb; at: number }>();
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.caps = new SlidingWindowCaps(now);
+  }
 
   restore(snapshot: Partial<GuardSnapshot> | undefined): void {
     if (!snapshot) return;
-    this.isolations = (snapshot.isolations ?? []).filter((t) => typeof t === 'number');
+    this.caps.restore({ [ISOLATE]: Array.isArray(snapshot.isolations) ? snapshot.isolations : [] });
     this.lastRequest = new Map(Object.entries(snapshot.lastRequest ?? {}));
   }
 
   snapshot(): GuardSnapshot {
     this.prune();
-    return { isolations: [...this.isolations], lastRequest: Object.fromEntries(this.lastRequest) };
+    return { isolations: this.caps.snapshot(this.windowMs)[ISOLATE] ?? [], lastRequest: Object.fromEntries(this.lastRequest) };
   }
 
   /** Isolations sent in the current window. */
   isolationsInWindow(): number {
-    this.prune();
-    return this.isolations.length;
+    return this.caps.count(ISOLATE, this.windowMs);
   }
 
   checkCap(): CapDecision {
-    const count = this.isolationsInWindow();
-    return count >= this.limit ? { allowed: false, count, limit: this.limit, windowMs: this.windowMs } : { allowed: true };
+    return this.caps.check(ISOLATE, { limit: this.limit, windowMs: this.windowMs });
   }
 
   checkConflict(machineId: string, verb: IsolationVerb, conflictWindowMs: number): ConflictDecision {
@@ -91,12 +96,10 @@ export class IsolationGuard {
   record(machineId: string, verb: IsolationVerb, countsTowardCap: boolean): void {
     const at = this.now();
     this.lastRequest.set(machineId.toLowerCase(), { verb, at });
-    if (verb === 'isolate' && countsTowardCap) this.isolations.push(at);
+    if (verb === 'isolate' && countsTowardCap) this.caps.record(ISOLATE);
   }
 
   private prune(): void {
-    const cutoff = this.now() - this.windowMs;
-    this.isolations = this.isolations.filter((t) => t > cutoff);
     const keepFor = Math.max(this.windowMs, 24 * 3600_000);
     for (const [key, value] of this.lastRequest) {
       if (this.now() - value.at > keepFor) this.lastRequest.delete(key);

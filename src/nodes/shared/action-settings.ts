@@ -54,3 +54,12 @@ export function listSetting(def: Settings, prop: string, fallback: string[]): st
   const items = typeof v === 'string' ? v.split(/[,\n]/) : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : refuse(prop, v, 'a comma-separated list of names');
   return items.map((x) => x.trim()).filter(Boolean);
 }
+
+/** A whole number from `min` to `max`; text of digits ("5") is read as the editor stores it. */
+export function integerSetting(def: Settings, prop: string, min: number, max: number, fallback: number): number {
+  const v = def[prop];
+  if (absent(v)) return fallback;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (Number.isInteger(n) && n >= min && n <= max) return n;
+  return refuse(prop, v, `a whole number from ${min} to ${max}`);
+}

@@ -31,6 +31,13 @@ const LABELS: Record<string, { type: string; label: string }> = {
   'mde-entities:alerts': { type: 'mde-entities', label: 'File / IP / user related alerts' },
   'mde-entities:domain-alerts': { type: 'mde-entities', label: 'Domain related alerts' },
   'mde-entities:user-machines': { type: 'mde-entities', label: 'User related machines' },
+  'mde-machine-action:scan': { type: 'mde-machine-action', label: 'Run antivirus scan' },
+  'mde-machine-action:restrict': { type: 'mde-machine-action', label: 'Restrict / remove app restriction' },
+  'mde-machine-action:collect': { type: 'mde-machine-action', label: 'Collect investigation package (+ link)' },
+  'mde-machine-action:quarantine': { type: 'mde-machine-action', label: 'Stop and quarantine file' },
+  'mde-machine-action:offboard': { type: 'mde-machine-action', label: 'Offboard machine' },
+  'mde-machine-action:liveresponse': { type: 'mde-machine-action', label: 'Live response (+ result links)' },
+  'mde-machine-action:cancel': { type: 'mde-machine-action', label: 'Cancel machine action' },
 };
 
 export const NODE_REQUIREMENTS: NodeRequirement[] = Object.entries(LABELS).map(([key, { type, label }]) => ({
