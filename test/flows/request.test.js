@@ -176,6 +176,30 @@ describe('mde-request node', () => {
     assert.equal(apiRequests(sim).length, 0);
   });
 
+  it('DELETEs an indicator by a templated ID (204, no body); a DELETE that gets a 503 is resent, being idempotent', async () => {
+    sim = await simulator();
+    const submitted = await run({ method: 'POST', path: '/api/indicators' }, {
+      payload: { indicatorValue: 'a'.repeat(40), indicatorType: 'FileSha1', action: 'Alert', title: 'request DELETE test', description: 'added then removed' },
+    });
+    const id = String(submitted.payload.id);
+    assert.equal(sim.state.indicators.length, 1);
+    await helper.unload();
+
+    sim.clearLog();
+    sim.setFaults({ failNext: [{ status: 503, retryAfter: 0, pathIncludes: `/api/indicators/${id}` }] });
+    const deleted = await run({ method: 'DELETE', path: '/api/indicators/{{indicator.id}}' }, { indicator: { id } });
+    assert.equal(deleted.mde.status, 204);
+    assert.equal(deleted.mde.request, `DELETE /api/indicators/${id}`);
+    assert.equal(sim.state.indicators.length, 0, 'the indicator is gone');
+    const calls = apiRequests(sim, (r) => r.method === 'DELETE');
+    assert.deepEqual(calls.map((c) => c.status), [503, 204], 'one 503, then the resent DELETE');
+    await helper.unload();
+
+    // Deleting it again: the 404 reaches the Catch node with MDE's status.
+    const gone = await run({ method: 'DELETE', path: '/api/indicators/{{indicator.id}}' }, { indicator: { id } }, { expectError: true });
+    assert.equal(gone.mde.error.status, 404);
+  });
+
   it('PATCHes a Graph alert with msg.payload as the body, through the Graph alerts budget', async () => {
     sim = await simulator({ alerts: 5 });
     const alert = sim.state.alerts.find((a) => a.status !== 'InProgress');
