@@ -137,6 +137,10 @@ export interface AadstsContext {
   tenantId?: string;
   clientId?: string;
   authorityHost?: string;
+  /** The API resource the token was asked for (https://api.securitycenter.microsoft.com ...). */
+  resource?: string;
+  /** True when that resource is the connection's own MDE audience override, not the cloud's. */
+  resourceOverridden?: boolean;
 }
 
 interface AadstsEntry {
@@ -192,9 +196,16 @@ export const AADSTS_TABLE: Record<number, AadstsEntry> = {
     hint: () => TENANT_HINT,
   },
   500011: {
+    // With an audience override the likeliest cause is the override itself, not the subscription.
     code: 'MdeNotProvisioned',
-    sentence: (n) => `Microsoft Defender for Endpoint (WindowsDefenderATP) is not provisioned in this tenant (AADSTS${n}).`,
-    hint: () => 'the tenant needs an active Defender for Endpoint subscription that has been opened once in the Defender portal; also check the cloud setting (a GCC High tenant needs the GCC High cloud).',
+    sentence: (n, ctx) =>
+      ctx.resourceOverridden
+        ? `Entra ID knows no API with the audience ${ctx.resource ? `"${ctx.resource}" ` : ''}in this tenant (AADSTS${n}).`
+        : `Microsoft Defender for Endpoint (WindowsDefenderATP) is not provisioned in this tenant (AADSTS${n}).`,
+    hint: (ctx) =>
+      ctx.resourceOverridden
+        ? 'that audience comes from the MDE audience override in the connection\'s Advanced settings: check it against the API host\'s documented audience, or clear it to use the cloud\'s own. If it is right, the tenant needs an active Defender for Endpoint subscription opened once in the Defender portal.'
+        : 'the tenant needs an active Defender for Endpoint subscription that has been opened once in the Defender portal; also check the cloud setting (a GCC High tenant needs the GCC High cloud).',
   },
   50001: {
     code: 'MdeNotProvisioned',

@@ -179,7 +179,14 @@ describe('token audience and host must belong together', () => {
     });
     try {
       // AADSTS500011: the resource principal was not found (the message is errors.ts's).
-      await assert.rejects(connection.getToken('mde'), (e) => e.aadsts === 500011);
+      // The sentence blames the override, not the subscription, and names the audience sent.
+      await assert.rejects(connection.getToken('mde'), (e) => {
+        assert.equal(e.aadsts, 500011);
+        assert.match(e.message, /no API with the audience "api:\/\/not-a-resource"/);
+        assert.match(e.hint, /MDE audience override in the connection's Advanced settings/);
+        assert.doesNotMatch(e.message, /not provisioned/);
+        return true;
+      });
     } finally {
       await connection.close();
     }

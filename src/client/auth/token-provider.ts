@@ -192,6 +192,8 @@ export class TokenProvider {
   private readonly closeCtl = new AbortController();
   /** Until when (epoch ms) msal's throttle cache refuses to ask the token endpoint again. */
   private throttledUntil = 0;
+  /** The connection names its own MDE audience (Advanced settings), so an unknown resource is most likely that value. */
+  private readonly mdeAudienceOverridden: boolean;
 
   constructor(
     settings: ConnectionSettings,
@@ -203,6 +205,7 @@ export class TokenProvider {
     this.clientId = assertClientId(settings.clientId);
     this.credential = buildMsalCredential(settings.credential);
     this.timeoutMs = opts.timeoutMs ?? settings.timeoutMs ?? 30_000;
+    this.mdeAudienceOverridden = typeof settings.cloud.mdeAudience === 'string' && settings.cloud.mdeAudience.trim() !== '';
     this.now = opts.now ?? Date.now;
     this.marginMs = opts.refreshMarginMs ?? 5 * 60_000;
   }
@@ -212,8 +215,11 @@ export class TokenProvider {
     return this.posts;
   }
 
-  private context(): AadstsContext {
-    return { tenantId: this.tenantId, clientId: this.clientId, authorityHost: this.cloud.authorityHost };
+  private context(audience?: Audience, resource?: string): AadstsContext {
+    const ctx: AadstsContext = { tenantId: this.tenantId, clientId: this.clientId, authorityHost: this.cloud.authorityHost };
+    if (resource) ctx.resource = resource;
+    if (audience === 'mde' && this.mdeAudienceOverridden) ctx.resourceOverridden = true;
+    return ctx;
   }
 
   private client(): ConfidentialClientApplication {
@@ -361,7 +367,7 @@ export class TokenProvider {
       this.opts.debug?.(`token for ${audience} acquired (fromCache=${info.fromCache}, expires ${info.expiresOn.toISOString()}, ${info.roles.length} roles)`);
       return info;
     } catch (e) {
-      throw mapTokenError(e, this.context());
+      throw mapTokenError(e, this.context(audience, resource));
     }
   }
 
