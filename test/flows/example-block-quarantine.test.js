@@ -47,8 +47,8 @@ function evidence(fields) {
 }
 
 /** A High alert on the finance workstation whose evidence holds every case the playbook sorts out. */
-function addFileAlert(sim, files) {
-  const fin = sim.state.machines.find((m) => m.computerDnsName === 'ws-fin-0412.contoso-sim.local');
+function addFileAlert(sim, files, computerDnsName = 'ws-fin-0412.contoso-sim.local') {
+  const fin = sim.state.machines.find((m) => m.computerDnsName === computerDnsName);
   const at = new Date().toISOString();
   const alert = sim.addAlert({
     severity: 'High', title: 'Malicious file chain', category: 'Malware', machineId: fin.id, computerDnsName: fin.computerDnsName,
@@ -179,6 +179,22 @@ describe('example 09: block a file hash from alert evidence and quarantine it', 
     assert.deepEqual(sim.state.actions.filter((a) => a.type === 'StopAndQuarantineFile').map((a) => a.relatedFileInfo.fileIdentifier).sort(), [DROPPER_SHA1, INVOICE.sha1].sort());
     assert.match(done.reportText, /NOT DONE: block dropper\.tmp FileSha1 87662bc3d60e4200ceaf7aae249d1c343f4b83c9: Refused: .*cap of 2 per 60 minutes.* \[BlockCap\]\.$/);
     assert.equal(sim.state.alerts.find((a) => a.id === alert.id).comments.length, 1);
+  });
+
+  it('a stop-and-quarantine Defender refuses is reported on the alert after the blocks, and nothing is resent', async () => {
+    const sim = await simulator({ alerts: 0 });
+    await load(sim);
+    // Stop and quarantine exists for Windows only: Defender refuses it on a Mac.
+    const { alert } = addFileAlert(sim, FULL_EVIDENCE, 'mac-dsg-0031.contoso-sim.local');
+    const { done, report } = await runOnce(sim);
+    assert.equal(indicatorPosts(sim).length, 3);
+    assert.equal(quarantinePosts(sim).length, 2, 'each SHA-1 asked once');
+    assert.equal(sim.state.actions.length, 0);
+    assert.deepEqual(report.failed.map((s) => [s.kind, s.sha1, s.code]), [['quarantine', INVOICE.sha1, 'OsPlatformNotSupported'], ['quarantine', DROPPER_SHA1, 'OsPlatformNotSupported']]);
+    assert.match(done.reportText, /^Blocked \(Block indicator, expires .*NOT DONE: quarantine invoice "final"\.pdf\.exe SHA-1 a94a8fe5ccb19ba61c4c0873d391e987982fbbd3 on [0-9a-f]{40}: .*macOS.* \[OsPlatformNotSupported\]; quarantine dropper\.tmp /);
+    const stored = sim.state.alerts.find((a) => a.id === alert.id);
+    assert.equal(stored.comments.length, 1);
+    assert.equal(stored.status, 'InProgress', 'the hashes were blocked');
   });
 
   it('in dry run sends no indicator and no quarantine, says so on the alert and leaves its status', async () => {
