@@ -17,6 +17,7 @@ import { huntingRoutes, graphHunting } from './routes/hunting';
 import { machineActionRoutes } from './routes/machine-actions';
 import { machineRoutes } from './routes/machines';
 import type { Route } from './routes/route';
+import { contextForTenant } from './tenant-data';
 import type { RequestKind, RequestLogEntry, SimRequest, SimResponse } from './types';
 
 const ROUTES: Route[] = [...huntingRoutes, ...machineActionRoutes, ...alertRoutes, ...machineRoutes];
@@ -63,7 +64,7 @@ function dispatchApi(sim: SimContext, req: SimRequest): SimResponse {
   const denied = checkRoles(auth.principal, route.roles, 'mde', req);
   if (denied) return denied;
   const origin = req.origin;
-  return route.handler({ sim, req, principal: auth.principal, base: `${origin}${prefix}`, prefix }, params);
+  return route.handler({ sim: contextForTenant(sim, auth.principal.tenantId), req, principal: auth.principal, base: `${origin}${prefix}`, prefix }, params);
 }
 
 /** Graph alerts_v2 and incidents: route, authenticate, rate-limit, check the role, handle. */
@@ -86,7 +87,7 @@ function dispatchGraphSecurity(sim: SimContext, req: SimRequest, sub: string, cr
   }
   const denied = checkRoles(auth.principal, chosen.route.roles, 'graph', req);
   if (denied) return denied;
-  return chosen.route.handler({ sim, req, principal: auth.principal, crid, base: `${req.origin}/v1.0` }, chosen.params);
+  return chosen.route.handler({ sim: contextForTenant(sim, auth.principal.tenantId), req, principal: auth.principal, crid, base: `${req.origin}/v1.0` }, chosen.params);
 }
 
 function dispatchGraph(sim: SimContext, req: SimRequest): SimResponse {
@@ -108,7 +109,7 @@ function dispatchGraph(sim: SimContext, req: SimRequest): SimResponse {
   }
   const denied = checkRoles(auth.principal, ['ThreatHunting.Read.All'], 'graph', req);
   if (denied) return denied;
-  return graphHunting(sim, req, crid);
+  return graphHunting(contextForTenant(sim, auth.principal.tenantId), req, crid);
 }
 
 function route(sim: SimContext, req: SimRequest, kind: RequestKind, hooks: ControlHooks): SimResponse {
