@@ -2,9 +2,12 @@
 // with a single error funnel (done(err)) so Catch nodes see every failure.
 import { translate } from './i18n';
 import type { MdeConfigNode } from './config-handle';
-import type { DoneFn, Node, NodeAPI, NodeMessageInFlow, SendFn } from './node-types';
+import type { DoneFn, Node, NodeAPI, NodeMessageInFlow, SendFn, TypedValue } from './node-types';
 import { StatusReporter } from './status';
 import { MdeError, MdeInputError } from '../../client/errors';
+import { describe } from '../../client/validate';
+import { describeTyped, evaluateTyped } from './typed-input';
+import type { PartnerTenant } from './partner-settings';
 
 export interface InputContext {
   msg: NodeMessageInFlow;
@@ -19,6 +22,11 @@ export interface ActionNodeOptions {
   /** Node type, used for i18n keys (`<type>.status.requesting`). */
   type: string;
   configId: string | undefined;
+  /**
+   * Partner connections: where a message names its customer tenant (a TypedInput on the node).
+   * Default `msg.tenantId`. Ignored by single-tenant connections.
+   */
+  tenant?: TypedValue;
   onInput(ctx: InputContext): Promise<void>;
   /** Extra close work (after in-flight messages are aborted). */
   onClose?(removed: boolean): Promise<void> | void;
@@ -49,12 +57,48 @@ export function resolveConfig(RED: NodeAPI, type: string, configId: string | und
     throw invalid(`the Defender connection (mde-config) did not start; see the Node-RED log.`, 'NoConfig');
   }
   try {
-    config.connection();
+    if (config.partner) config.partner.check();
+    else config.connection();
   } catch (err) {
     if (err instanceof MdeError) throw invalid(err.summary, err.code, err.hint);
     throw invalid(err instanceof Error ? err.message : String(err));
   }
   return config;
+}
+
+export const DEFAULT_TENANT_INPUT: TypedValue = { type: 'msg', value: 'tenantId' };
+
+/**
+ * The tenant-scoped view of a partner connection for this message. A message without a tenant,
+ * with a tenant of the wrong type or one that is not on the list is refused before any request.
+ */
+export async function tenantScopedConfig(RED: NodeAPI, node: Node, config: MdeConfigNode, input: TypedValue | undefined, msg: NodeMessageInFlow): Promise<MdeConfigNode> {
+  const partner = config.partner;
+  if (!partner) return config;
+  const from = input && input.type ? input : DEFAULT_TENANT_INPUT;
+  const value = await evaluateTyped(RED, node, from, msg);
+  const source = describeTyped(from);
+  if (value === undefined || value === null || value === '') {
+    throw new MdeInputError(translate(RED, 'mde-config.partner.errors.tenant-required', { source }), 'TenantRequired');
+  }
+  if (typeof value !== 'string') {
+    throw new MdeInputError(translate(RED, 'mde-config.partner.errors.tenant-type', { source, value: describe(value) }), 'InvalidInput');
+  }
+  return partner.forTenant(value);
+}
+
+/** msg.mde.tenantId = the customer tenant (as listed), keeping whatever msg.mde holds. */
+export function tagTenant(msg: unknown, tenant: PartnerTenant): void {
+  if (!msg || typeof msg !== 'object') return;
+  const m = msg as Record<string, unknown>;
+  const mde = (m.mde && typeof m.mde === 'object' ? m.mde : {}) as Record<string, unknown>;
+  mde.tenantId = tenant.tenant;
+  m.mde = mde;
+}
+
+function tagOutput(out: unknown, tenant: PartnerTenant): void {
+  if (Array.isArray(out)) for (const o of out) tagOutput(o, tenant);
+  else tagTenant(out, tenant);
 }
 
 export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOptions): StatusReporter {
@@ -75,8 +119,20 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
     const controller = new AbortController();
     inFlight.add(controller);
     const run = async (): Promise<void> => {
-      const config = resolveConfig(RED, options.type, options.configId);
-      await options.onInput({ msg, send, status, config, signal: controller.signal });
+      const shared = resolveConfig(RED, options.type, options.configId);
+      const config = await tenantScopedConfig(RED, node, shared, options.tenant, msg);
+      const tenant = config.partnerTenant;
+      if (!tenant) {
+        await options.onInput({ msg, send, status, config, signal: controller.signal });
+        return;
+      }
+      // Partner connection: every message out (and an error's msg) says which tenant it is about.
+      tagTenant(msg, tenant);
+      const tagged: SendFn = (out) => {
+        tagOutput(out, tenant);
+        send(out);
+      };
+      await options.onInput({ msg, send: tagged, status, config, signal: controller.signal });
     };
     run().then(
       () => {

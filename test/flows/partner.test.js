@@ -1,0 +1,128 @@
+'use strict';
+// Partner (MSSP) connections: one multi-tenant app, several customer tenants, against the
+// simulator's customer tenants (each with its own data and consent state).
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const { useFlowSuite } = require('../helpers/flow-suite');
+const { helper, nodes, useFreshStateDir } = require('../helpers/node-red');
+const { simulator, configNode, secretCredentials, apiRequests, tokenRequests, nextMessage, collect } = require('../helpers/sim');
+const { DEMO } = require('../../dist/simulator/index.js');
+
+const PARTNER = DEMO.apps.partner;
+const [NORTHWIND, TAILSPIN, WOODGROVE] = DEMO.customers;
+const tab = { id: 'tab', type: 'tab', label: 'partner tests' };
+const listed = (customers = DEMO.customers) => customers.map((c) => ({ tenant: c.id, name: c.displayName }));
+
+function partnerConfig(sim, overrides = {}) {
+  return configNode(sim, { tenantId: '', clientId: PARTNER.clientId, mode: 'partner', tenants: listed(), ...overrides });
+}
+
+function alertsFlow(sim, props = {}, cfg = {}) {
+  return [
+    tab,
+    partnerConfig(sim, cfg),
+    { id: 'alerts', type: 'mde-alerts', z: 'tab', name: '', config: 'cfg', mode: 'list', timeField: 'alertCreationTime', since: '', sinceType: 'str', maxResults: 1000, pageSize: 10000, outputMode: 'array', wires: [['out']], ...props },
+    { id: 'out', type: 'helper', z: 'tab' },
+    { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'tab' },
+  ];
+}
+
+/** The tenant each API request was authenticated for (the simulator reads it from the token). */
+const apiTenants = (sim) => apiRequests(sim).map((r) => r.tenantId);
+
+describe('partner (MSSP) connections', () => {
+  let sim;
+  useFlowSuite();
+
+  async function deploy(flow, creds = secretCredentials(PARTNER.secret)) {
+    useFreshStateDir();
+    await helper.load([nodes.config, nodes.alerts, nodes.hunting, nodes.isolate, nodes.alertTrigger, nodes.token], flow, creds);
+  }
+
+  it('each message reaches its own customer tenant only, with that tenant\'s token, tagged msg.mde.tenantId', async () => {
+    sim = await simulator();
+    await deploy(alertsFlow(sim));
+    const out = helper.getNode('out');
+    for (const c of [NORTHWIND, TAILSPIN, WOODGROVE, NORTHWIND]) {
+      const got = nextMessage(out, 20000);
+      helper.getNode('alerts').receive({ tenantId: c.id, topic: 'keep' });
+      const msg = await got;
+      assert.equal(msg.topic, 'keep');
+      assert.equal(msg.mde.tenantId, c.id);
+      assert.ok(msg.payload.length > 0);
+      assert.ok(msg.payload.every((a) => a.aadTenantId === c.id), `an alert of another tenant reached ${c.displayName}`);
+      const own = sim.tenant(c.id).state.alerts.map((a) => a.id).sort();
+      assert.deepEqual(msg.payload.map((a) => a.id).sort(), own);
+    }
+    // One token per tenant (cached per tenant), each asked at that tenant's authority.
+    assert.deepEqual(tokenRequests(sim).map((r) => r.path.split('/')[1]), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id]);
+    assert.deepEqual(apiTenants(sim), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id, NORTHWIND.id]);
+  });
+
+  it('a verified domain on the list works as the tenant, in any case', async () => {
+    sim = await simulator();
+    await deploy(alertsFlow(sim, {}, { tenants: [{ tenant: TAILSPIN.domain, name: 'Tailspin' }] }));
+    const got = nextMessage(helper.getNode('out'), 20000);
+    helper.getNode('alerts').receive({ tenantId: TAILSPIN.domain.toUpperCase() });
+    const msg = await got;
+    assert.equal(msg.mde.tenantId, TAILSPIN.domain);
+    assert.ok(msg.payload.every((a) => a.aadTenantId === TAILSPIN.id));
+  });
+
+  for (const [label, message, code] of [
+    ['a tenant not on the list (one the app is even consented in)', { tenantId: DEMO.tenantId }, 'TenantNotListed'],
+    ['an unknown tenant', { tenantId: 'unknown-sim.onmicrosoft.com' }, 'TenantNotListed'],
+    ['no msg.tenantId', {}, 'TenantRequired'],
+    ['a tenant that is not text', { tenantId: { id: NORTHWIND.id } }, 'InvalidInput'],
+  ]) {
+    it(`refuses ${label} before any request (not even a token)`, async () => {
+      sim = await simulator();
+      await deploy(alertsFlow(sim));
+      const caught = nextMessage(helper.getNode('caught'));
+      helper.getNode('alerts').receive(message);
+      const msg = await caught;
+      assert.equal(msg.mde.error.code, code);
+      assert.equal(sim.requests.length, 0);
+      if (code === 'TenantNotListed') assert.match(msg.error.message, /not on the customer tenant list/);
+      if (code === 'TenantRequired') assert.match(msg.error.message, /msg\.tenantId/);
+    });
+  }
+
+  for (const [label, tenants, pattern] of [
+    ['a malformed tenant ID', [{ tenant: '7d3c6a52-9f14-4e8b-a0c2', name: 'bad' }], /Customer tenant 1: the tenant is "7d3c6a52-9f14-4e8b-a0c2"/],
+    ['a duplicate (case differs)', [{ tenant: NORTHWIND.id, name: 'a' }, { tenant: NORTHWIND.id.toUpperCase(), name: 'b' }], /Customer tenant 2 repeats customer tenant 1/],
+    ['an empty list', [], /empty/],
+    ['a list that is not a list', 'northwind', /customer tenant list \(tenants\) is "northwind"/],
+    ['/common', [{ tenant: 'common', name: 'x' }], /the tenant is "common"/],
+    ['a cloud another Entra serves', [{ tenant: NORTHWIND.id, name: 'x', cloud: 'gcc-high' }], /cloud is "gcc-high"; allowed with a custom app registration: empty/],
+    ['an unknown entry property', [{ tenant: NORTHWIND.id, name: 'x', secret: 'y' }], /unknown property "secret"/],
+  ]) {
+    it(`refuses ${label} in the tenant list at deploy (InvalidSetting) and per message, with 0 requests`, async () => {
+      sim = await simulator();
+      await deploy(alertsFlow(sim, {}, { tenants }));
+      const node = helper.getNode('alerts');
+      // Deploy-time: red status ring with the code, before any message.
+      assert.deepEqual(node.status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidSetting' });
+      const caught = nextMessage(helper.getNode('caught'));
+      node.receive({ tenantId: NORTHWIND.id });
+      const msg = await caught;
+      assert.equal(msg.mde.error.code, 'InvalidSetting');
+      assert.match(msg.error.message, pattern);
+      assert.equal(sim.requests.length, 0);
+    });
+  }
+
+  it('a single-tenant connection ignores msg.tenantId and adds no msg.mde.tenantId', async () => {
+    sim = await simulator();
+    useFreshStateDir();
+    const flow = alertsFlow(sim);
+    flow[1] = configNode(sim);
+    await helper.load([nodes.config, nodes.alerts], flow, secretCredentials());
+    const got = nextMessage(helper.getNode('out'), 20000);
+    helper.getNode('alerts').receive({ tenantId: NORTHWIND.id });
+    const msg = await got;
+    assert.equal(msg.mde.tenantId, undefined);
+    assert.ok(msg.payload.every((a) => a.aadTenantId === DEMO.tenantId));
+  });
+});
