@@ -113,6 +113,72 @@ describe('partner (MSSP) connections', () => {
     });
   }
 
+  it('a 429 storm in one tenant does not hold back another tenant', async () => {
+    // The simulator's budgets are per tenant: two alert lists a minute, then 429 + Retry-After.
+    sim = await simulator({ rateLimits: { alerts: [{ limit: 2, windowMs: 60_000 }] } });
+    await deploy(alertsFlow(sim, { maxResults: 5 }));
+    const out = helper.getNode('out');
+    const received = [];
+    out.on('input', (msg) => received.push(msg.mde.tenantId));
+    const twoFirst = collect(out, 2, 20000);
+    for (let i = 0; i < 3; i++) helper.getNode('alerts').receive({ tenantId: NORTHWIND.id, payload: i });
+    await twoFirst;
+    // Wait until Northwind's third list has been answered 429 (the storm is on).
+    while (!apiRequests(sim, (r) => r.status === 429).length) await new Promise((r) => setTimeout(r, 20));
+    const other = nextMessage(helper.getNode('out'), 20000);
+    helper.getNode('alerts').receive({ tenantId: TAILSPIN.id });
+    const msg = await other;
+    assert.equal(msg.mde.tenantId, TAILSPIN.id);
+    // Tailspin went through while Northwind was still held back by its Retry-After.
+    assert.deepEqual(received, [NORTHWIND.id, NORTHWIND.id, TAILSPIN.id]);
+    const throttled = apiRequests(sim, (r) => r.status === 429);
+    assert.ok(throttled.every((r) => r.tenantId === NORTHWIND.id));
+    assert.deepEqual(apiRequests(sim, (r) => r.tenantId === TAILSPIN.id).map((r) => r.status), [200]);
+  });
+
+  it('the blast-radius cap and the action journal are kept per tenant', async () => {
+    sim = await simulator();
+    const flow = [
+      tab,
+      partnerConfig(sim, { isolationCap: 1 }),
+      {
+        id: 'iso', type: 'mde-isolate', z: 'tab', name: '', config: 'cfg', action: 'isolate', isolationType: 'Full',
+        machine: 'machineId', machineType: 'msg', machineBy: 'id', comment: 'partner test', wait: false, timeoutSeconds: 30, pollSeconds: 0.05,
+        dryRun: false, protectedIds: '', protectedNames: '', protectedTags: 'DoNotIsolate', conflictWindowSeconds: 300, wires: [['ok'], ['fail']],
+      },
+      { id: 'ok', type: 'helper', z: 'tab' },
+      { id: 'fail', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+    const stateDir = useFreshStateDir();
+    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials(PARTNER.secret));
+    const machineOf = (c, i) => sim.tenant(c.id).state.machines.filter((m) => m.osPlatform.startsWith('Windows'))[i].id;
+    const send = async (c, i, target) => {
+      const got = nextMessage(helper.getNode(target), 20000);
+      helper.getNode('iso').receive({ tenantId: c.id, machineId: machineOf(c, i) });
+      return got;
+    };
+    const first = await send(NORTHWIND, 0, 'ok');
+    assert.equal(first.mde.tenantId, NORTHWIND.id);
+    // Northwind's cap (1) is used up: a second Northwind isolation is refused ...
+    const refused = await send(NORTHWIND, 1, 'caught');
+    assert.equal(refused.mde.error.code, 'BlastRadiusCap');
+    assert.equal(refused.mde.tenantId, NORTHWIND.id);
+    // ... while Tailspin and Woodgrove each still have theirs.
+    assert.equal((await send(TAILSPIN, 0, 'ok')).mde.tenantId, TAILSPIN.id);
+    assert.equal((await send(WOODGROVE, 0, 'ok')).mde.tenantId, WOODGROVE.id);
+    const posts = apiRequests(sim, (r) => r.method === 'POST' && r.path.endsWith('/isolate'));
+    assert.deepEqual(posts.map((r) => r.tenantId), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id]);
+    // Each isolation went to the machine of its own tenant.
+    for (const c of [NORTHWIND, TAILSPIN, WOODGROVE]) {
+      assert.equal(sim.tenant(c.id).state.actions.filter((a) => a.type === 'Isolate').length, 1);
+    }
+    // On disk: one isolation ledger per tenant, under the tenant's own key.
+    const file = JSON.parse(require('node:fs').readFileSync(require('node:path').join(stateDir, 'mde-action-journal.json'), 'utf8'));
+    assert.deepEqual(Object.keys(file.guards).sort(), [NORTHWIND, TAILSPIN, WOODGROVE].map((c) => `cfg|tenant:${c.id}`).sort());
+  });
+
   it('a single-tenant connection ignores msg.tenantId and adds no msg.mde.tenantId', async () => {
     sim = await simulator();
     useFreshStateDir();

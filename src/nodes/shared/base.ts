@@ -118,18 +118,20 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
   node.on('input', (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => {
     const controller = new AbortController();
     inFlight.add(controller);
+    let tenant: PartnerTenant | undefined;
     const run = async (): Promise<void> => {
       const shared = resolveConfig(RED, options.type, options.configId);
       const config = await tenantScopedConfig(RED, node, shared, options.tenant, msg);
-      const tenant = config.partnerTenant;
+      tenant = config.partnerTenant;
       if (!tenant) {
         await options.onInput({ msg, send, status, config, signal: controller.signal });
         return;
       }
       // Partner connection: every message out (and an error's msg) says which tenant it is about.
-      tagTenant(msg, tenant);
+      const scoped = tenant;
+      tagTenant(msg, scoped);
       const tagged: SendFn = (out) => {
-        tagOutput(out, tenant);
+        tagOutput(out, scoped);
         send(out);
       };
       await options.onInput({ msg, send: tagged, status, config, signal: controller.signal });
@@ -152,6 +154,7 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
           mde.error = error.toJSON();
           msg.mde = mde;
         }
+        if (tenant) tagTenant(msg, tenant);
         done(error);
       },
     );
