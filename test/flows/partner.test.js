@@ -179,6 +179,114 @@ describe('partner (MSSP) connections', () => {
     assert.deepEqual(Object.keys(file.guards).sort(), [NORTHWIND, TAILSPIN, WOODGROVE].map((c) => `cfg|tenant:${c.id}`).sort());
   });
 
+  describe('Test connection (consent status per tenant)', () => {
+    const PLACEHOLDER = '__PWRD__';
+    const dialog = (overrides = {}) => {
+      const cfg = partnerConfig(sim);
+      return {
+        id: 'cfg', mode: 'partner', tenants: cfg.tenants, tenantId: '', clientId: cfg.clientId, authMethod: 'secret', cloud: 'custom', region: '',
+        apiBaseUrl: sim.url, authorityHost: sim.url, graphBaseUrl: sim.url, caCertificate: sim.caPem,
+        clientSecret: PLACEHOLDER, certificatePem: '', privateKeyPem: '', privateKeyPassphrase: '', thumbprint: '', ...overrides,
+      };
+    };
+    const testConnection = (body) => helper.request().post('/mde-config/test-connection').send(body).expect(200);
+
+    it('reports each tenant: consented, not consented (AADSTS7000229 + its admin consent link), fewer roles, not found', async () => {
+      sim = await simulator();
+      const canary = 'CANARY-partner-secret-7c41e9d2';
+      sim.setApp(PARTNER.clientId, { secret: canary });
+      sim.setConsent(WOODGROVE.id, PARTNER.clientId, false);
+      sim.setConsent(TAILSPIN.id, PARTNER.clientId, { roles: ['Alert.Read.All'], graphRoles: ['SecurityAlert.Read.All'] });
+      const tenants = [...listed(), { tenant: 'gone-sim.onmicrosoft.com', name: 'Gone' }];
+      await deploy([tab, partnerConfig(sim, { tenants })], secretCredentials(canary));
+      const res = await testConnection(dialog({ tenants }));
+      const body = res.body;
+      assert.equal(body.partner, true);
+      assert.equal(body.ok, false);
+      const by = Object.fromEntries(body.tenants.map((t) => [t.name, t]));
+      const northwind = by[NORTHWIND.displayName];
+      assert.equal(northwind.ok, true);
+      assert.equal(northwind.consent, 'granted');
+      assert.equal(northwind.consentUrl, undefined);
+      assert.equal(northwind.audiences.mde.tenantId, NORTHWIND.id);
+      assert.ok(northwind.nodes.every((n) => n.ok));
+
+      const woodgrove = by[WOODGROVE.displayName];
+      assert.equal(woodgrove.ok, false);
+      assert.equal(woodgrove.consent, 'missing');
+      assert.equal(woodgrove.error.aadsts, 7000229);
+      assert.equal(woodgrove.error.code, 'NotConsented');
+      assert.equal(woodgrove.consentUrl, `${sim.url}/${WOODGROVE.id}/adminconsent?client_id=${PARTNER.clientId}`);
+
+      const tailspin = by[TAILSPIN.displayName];
+      assert.equal(tailspin.ok, true);
+      assert.equal(tailspin.consent, 'partial');
+      assert.deepEqual(tailspin.audiences.mde.roles, ['Alert.Read.All']);
+      const isolate = tailspin.nodes.find((n) => n.type === 'mde-isolate');
+      assert.ok(isolate && !isolate.ok && isolate.missing.join(' ').includes('Machine.Isolate'));
+      assert.equal(tailspin.consentUrl, `${sim.url}/${TAILSPIN.id}/adminconsent?client_id=${PARTNER.clientId}`);
+
+      const gone = by.Gone;
+      assert.equal(gone.ok, false);
+      assert.equal(gone.error.aadsts, 90002);
+      assert.equal(gone.error.code, 'TenantNotFound');
+      assert.equal(gone.consent, 'unknown');
+      assert.equal(gone.consentUrl, undefined);
+      // Tokens were asked at each tenant's own authority, nowhere else.
+      const asked = new Set(tokenRequests(sim).map((r) => r.path.split('/')[1]));
+      assert.deepEqual([...asked].sort(), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id, 'gone-sim.onmicrosoft.com'].sort());
+      assert.ok(!JSON.stringify(body).includes(canary));
+    });
+
+    it('refuses a bad tenant list in the dialog with its reason and sends nothing', async () => {
+      sim = await simulator();
+      await deploy([tab, partnerConfig(sim)]);
+      const res = await testConnection(dialog({ tenants: [{ tenant: NORTHWIND.id, name: 'a' }, { tenant: NORTHWIND.id, name: 'b' }] }));
+      assert.equal(res.body.ok, false);
+      assert.equal(res.body.error.code, 'InvalidSetting');
+      assert.match(res.body.error.message, /repeats customer tenant 1/);
+      assert.equal(sim.requests.length, 0);
+    });
+  });
+
+  it('the canary secret appears once: in the credentials, never in the flows, admin responses, logs or messages', async () => {
+    sim = await simulator();
+    const canary = 'CANARY-partner-secret-3f9a0b6e';
+    sim.setApp(PARTNER.clientId, { secret: canary });
+    sim.setConsent(WOODGROVE.id, PARTNER.clientId, false);
+    const flow = alertsFlow(sim);
+    await deploy(flow, secretCredentials(canary));
+    const out = helper.getNode('out');
+    const caught = helper.getNode('caught');
+    const messages = [];
+    out.on('input', (m) => messages.push(m));
+    caught.on('input', (m) => messages.push(m));
+    const all = collect(out, 2, 20000);
+    const failed = nextMessage(caught, 20000);
+    for (const c of [NORTHWIND, WOODGROVE, TAILSPIN]) helper.getNode('alerts').receive({ tenantId: c.id });
+    await all;
+    const err = await failed;
+    assert.equal(err.mde.tenantId, WOODGROVE.id);
+    assert.equal(err.mde.error.code, 'NotConsented');
+    // What the runtime would write to the flows file (credentials go to their own encrypted file).
+    const flows = { body: helper._redNodes.getFlows().flows };
+    const tested = await helper.request().post('/mde-config/test-connection').send({
+      id: 'cfg', mode: 'partner', tenants: listed(), tenantId: '', clientId: PARTNER.clientId, authMethod: 'secret', cloud: 'custom', region: '',
+      apiBaseUrl: sim.url, authorityHost: sim.url, graphBaseUrl: sim.url, caCertificate: sim.caPem, clientSecret: '__PWRD__',
+    }).expect(200);
+    assert.equal(tested.body.tenants.length, 3);
+    const log = helper.log().args.map(([entry]) => {
+      try {
+        return JSON.stringify(entry) + String(entry?.msg?.stack ?? '');
+      } catch {
+        return String(entry);
+      }
+    }).join('\n');
+    const places = { flows: JSON.stringify(flows.body), testConnection: JSON.stringify(tested.body), messages: JSON.stringify(messages), log };
+    for (const [where, text] of Object.entries(places)) assert.ok(!text.includes(canary), `the secret leaked into ${where}`);
+    assert.equal(helper.getNode('cfg').credentials.clientSecret, canary);
+  });
+
   it('a single-tenant connection ignores msg.tenantId and adds no msg.mde.tenantId', async () => {
     sim = await simulator();
     useFreshStateDir();

@@ -26,6 +26,8 @@ export interface PartnerConnection {
   readonly tenants: readonly PartnerTenant[];
   /** Throws the settings error (InvalidSetting / InvalidInput ...) when the connection cannot work. */
   check(): void;
+  /** The app's own connection settings (first listed tenant, without its cloud / region): what Test connection compares with. */
+  appConnection(): MdeConnection;
   /**
    * The connection as one customer tenant sees it: its own tokens, rate budgets, isolation cap,
    * journal entries. Throws `TenantNotListed` for a tenant that is not on the list.

@@ -63,6 +63,7 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
 
   const connections = new Map<string, MdeConnection>();
   const views = new Map<string, MdeConfigNode>();
+  let appConnection: MdeConnection | undefined;
 
   function settingsFor(tenant: PartnerTenant): ConnectionSettings {
     const props: ConfigProperties = { ...def, tenantId: tenant.tenant };
@@ -121,6 +122,12 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
       if (settingsError) throw settingsError;
       viewFor(tenants[0]!).connection();
     },
+    appConnection(): MdeConnection {
+      if (settingsError) throw settingsError;
+      const first = tenants[0]!;
+      appConnection ??= new MdeConnection(settingsFor({ tenant: first.tenant, name: first.name }));
+      return appConnection;
+    },
     forTenant(requested: string): MdeConfigNode {
       if (settingsError) throw settingsError;
       const tenant = findPartnerTenant(tenants, requested);
@@ -141,8 +148,9 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
       throw new MdeInputError('This Defender connection is a partner connection: each message must name its customer tenant (msg.tenantId).', 'TenantRequired');
     },
     async close(): Promise<void> {
-      const all = [...connections.values()];
+      const all = [...connections.values(), ...(appConnection ? [appConnection] : [])];
       connections.clear();
+      appConnection = undefined;
       views.clear();
       await Promise.all(all.map((c) => c.close()));
     },
