@@ -18,9 +18,12 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from './shared/node-ty
 import { sendSplit } from './shared/emit';
 import { readRenamedStatus } from './shared/renamed-status';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
+import { choiceSetting, type Settings } from './shared/action-settings';
 
 interface MdeAlertsDef extends NodeDef, MdeAlertsProperties {
   config?: string;
+  /** Partner connections: "message" (msg.tenantId, default) or "all" (once per listed tenant). */
+  tenantScope?: string;
 }
 
 const GRAPH_ALERTS_PATH = '/v1.0/security/alerts_v2';
@@ -31,7 +34,9 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     let settings: AlertsSettings | undefined;
     let settingsError: MdeInputError | undefined;
+    let allTenants = false;
     try {
+      allTenants = choiceSetting(def as unknown as Settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
       const statusFilter = readRenamedStatus(RED, def, { type: 'mde-alerts', property: 'statusFilter' });
       settings = checkAlertsSettings({ ...def, statusFilter, status: undefined });
     } catch (err) {
@@ -54,6 +59,7 @@ export = function register(RED: NodeAPI): void {
     const status = wireActionNode(RED, node, {
       type: 'mde-alerts',
       configId: def.config,
+      allTenants,
       async onInput({ msg, send, status, config, signal }) {
         if (!settings) throw settingsError!;
         const s = settings;
@@ -129,7 +135,8 @@ export = function register(RED: NodeAPI): void {
       // The MDE API keeps working until 1 February 2027; say so on the node itself (unless the
       // connection is broken: that red status matters more).
       try {
-        resolveConfig(RED, 'mde-alerts', def.config).connection();
+        const config = resolveConfig(RED, 'mde-alerts', def.config);
+        if (!config.partner) config.connection();
         status.waiting(translate(RED, 'mde-alerts.status.mde-retiring'));
       } catch {
         // wireActionNode already shows why

@@ -17,6 +17,8 @@ interface MdeHuntingDef extends NodeDef {
   allowRaw?: boolean;
   convertDates?: boolean;
   outputMode?: string;
+  /** Partner connections: "message" (msg.tenantId, default) or "all" (once per listed tenant). */
+  tenantScope?: string;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -31,6 +33,7 @@ export = function register(RED: NodeAPI): void {
     let convertDates = false;
     let split = false;
     let timespan = '';
+    let allTenants = false;
     try {
       const settings = def as unknown as Settings;
       template = textSetting(settings, 'query', '').trim();
@@ -39,6 +42,7 @@ export = function register(RED: NodeAPI): void {
       convertDates = booleanSetting(settings, 'convertDates', false);
       split = choiceSetting(settings, 'outputMode', ['array', 'split'] as const, 'array') === 'split';
       timespan = textSetting(settings, 'timespan', '').trim();
+      allTenants = choiceSetting(settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
     } catch (err) {
       settingsError = err as Error;
     }
@@ -56,6 +60,7 @@ export = function register(RED: NodeAPI): void {
     const status = wireActionNode(RED, node, {
       type: 'mde-hunting',
       configId: def.config,
+      allTenants,
       async onInput({ msg, send, status, config, signal }) {
         if (settingsError) throw settingsError;
         if (templateError) throw templateError;

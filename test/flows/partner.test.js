@@ -287,6 +287,80 @@ describe('partner (MSSP) connections', () => {
     assert.equal(helper.getNode('cfg').credentials.clientSecret, canary);
   });
 
+  describe('fan-out: one message, every tenant', () => {
+    it('mde-alerts "all tenants": one output per tenant with msg.parts; a join node reassembles them', async () => {
+      sim = await simulator();
+      const { coreNode } = require('../helpers/node-red');
+      const flow = alertsFlow(sim, { tenantScope: 'all', wires: [['out', 'join']] });
+      flow.push({ id: 'join', type: 'join', z: 'tab', x: 100, y: 100, mode: 'auto', build: 'array', timeout: '', count: '', reduceRight: false, wires: [['joined']] });
+      flow.push({ id: 'joined', type: 'helper', z: 'tab' });
+      useFreshStateDir();
+      await helper.load([nodes.config, nodes.alerts, coreNode('sequence/17-split.js')], flow, secretCredentials(PARTNER.secret));
+      const outs = collect(helper.getNode('out'), 3, 20000);
+      const joined = nextMessage(helper.getNode('joined'), 20000);
+      helper.getNode('alerts').receive({ topic: 'all' });
+      const msgs = await outs;
+      assert.deepEqual(msgs.map((m) => m.mde.tenantId), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id]);
+      assert.deepEqual(msgs.map((m) => m.parts.index), [0, 1, 2]);
+      assert.ok(msgs.every((m) => m.parts.count === 3 && m.parts.id === msgs[0].parts.id));
+      for (const m of msgs) assert.ok(m.payload.every((a) => a.aadTenantId === m.mde.tenantId));
+      assert.deepEqual(msgs[0].mde.fanOut, { tenants: 3, succeeded: 3, failed: [] });
+      const whole = await joined;
+      assert.equal(whole.payload.length, 3);
+      assert.deepEqual(whole.payload.map((list) => list[0].aadTenantId), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id]);
+    });
+
+    it('a tenant without consent gets its own error (Catch) and does not fail the others', async () => {
+      sim = await simulator();
+      sim.setConsent(TAILSPIN.id, PARTNER.clientId, false);
+      await deploy(alertsFlow(sim, { tenantScope: 'all' }));
+      const outs = collect(helper.getNode('out'), 2, 20000);
+      const caught = nextMessage(helper.getNode('caught'), 20000);
+      helper.getNode('alerts').receive({});
+      const msgs = await outs;
+      assert.deepEqual(msgs.map((m) => m.mde.tenantId), [NORTHWIND.id, WOODGROVE.id]);
+      assert.ok(msgs.every((m) => m.parts.count === 2));
+      const failure = await caught;
+      assert.equal(failure.mde.tenantId, TAILSPIN.id);
+      assert.equal(failure.mde.error.code, 'NotConsented');
+      assert.equal(failure.mde.error.aadsts, 7000229);
+      assert.match(failure.error.message, /no administrator of that tenant has consented/);
+      assert.deepEqual(msgs[0].mde.fanOut, { tenants: 3, succeeded: 2, failed: [{ tenantId: TAILSPIN.id, code: 'NotConsented' }] });
+      // Nothing was asked of Tailspin's API (no token), nothing of one tenant went to another.
+      assert.deepEqual(apiTenants(sim).sort(), [NORTHWIND.id, WOODGROVE.id].sort());
+    });
+
+    it('mde-hunting "all tenants" in split output: rows of each tenant nest inside the tenant parts', async () => {
+      sim = await simulator();
+      const flow = [
+        tab,
+        partnerConfig(sim),
+        { id: 'hunt', type: 'mde-hunting', z: 'tab', name: '', config: 'cfg', query: 'DeviceInfo | summarize count() by DeviceName | take 2', api: 'graph', timespan: '', allowRaw: false, convertDates: false, outputMode: 'split', tenantScope: 'all', wires: [['out']] },
+        { id: 'out', type: 'helper', z: 'tab' },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ];
+      await deploy(flow);
+      const received = [];
+      helper.getNode('out').on('input', (m) => received.push(m));
+      const failure = nextMessage(helper.getNode('caught'), 4000).catch(() => undefined);
+      helper.getNode('hunt').receive({});
+      // Let the three queries answer.
+      while (apiRequests(sim).length < 3) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await failure, undefined, 'no tenant failed');
+      assert.ok(received.length >= 3);
+      const tenantsSeen = [...new Set(received.map((m) => m.mde.tenantId))];
+      assert.deepEqual(tenantsSeen, [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id]);
+      for (const m of received) {
+        assert.equal(typeof m.parts.index, 'number');
+        assert.equal(m.parts.parts.count, 3);
+        assert.equal(m.parts.parts.index, tenantsSeen.indexOf(m.mde.tenantId));
+      }
+      const machineNames = (c) => new Set(sim.tenant(c.id).state.machines.map((x) => x.computerDnsName));
+      for (const m of received) assert.ok(machineNames(DEMO.customers.find((c) => c.id === m.mde.tenantId)).has(m.payload.DeviceName));
+    });
+  });
+
   it('a single-tenant connection ignores msg.tenantId and adds no msg.mde.tenantId', async () => {
     sim = await simulator();
     useFreshStateDir();

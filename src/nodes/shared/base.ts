@@ -27,6 +27,11 @@ export interface ActionNodeOptions {
    * Default `msg.tenantId`. Ignored by single-tenant connections.
    */
   tenant?: TypedValue;
+  /**
+   * Partner connections: run once per listed tenant from one message (fan-out) instead of the
+   * message's tenant. Outputs carry msg.parts so a join node can reassemble them.
+   */
+  allTenants?: boolean;
   onInput(ctx: InputContext): Promise<void>;
   /** Extra close work (after in-flight messages are aborted). */
   onClose?(removed: boolean): Promise<void> | void;
@@ -121,6 +126,10 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
     let tenant: PartnerTenant | undefined;
     const run = async (): Promise<void> => {
       const shared = resolveConfig(RED, options.type, options.configId);
+      if (shared.partner && options.allTenants) {
+        await fanOut(RED, node, shared, options, { msg, send, status, signal: controller.signal });
+        return;
+      }
       const config = await tenantScopedConfig(RED, node, shared, options.tenant, msg);
       tenant = config.partnerTenant;
       if (!tenant) {
@@ -174,4 +183,80 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
   });
 
   return status;
+}
+
+interface FanOutContext {
+  msg: NodeMessageInFlow;
+  send: SendFn;
+  status: StatusReporter;
+  signal: AbortSignal;
+}
+
+/**
+ * One message, every listed tenant, side by side (as XSOAR runs a command on several
+ * instances): a tenant that fails is reported to Catch nodes with its own msg.mde.tenantId and
+ * error, and never stops the others. What succeeded is sent afterwards, in list order, each
+ * tenant's output carrying msg.parts (id shared, index / count among the tenants that answered)
+ * nested the way a split node nests them, so a join node reassembles the tenants (and, in split
+ * output, the rows of each tenant first).
+ */
+async function fanOut(RED: NodeAPI, node: Node, shared: MdeConfigNode, options: ActionNodeOptions, ctx: FanOutContext): Promise<void> {
+  const partner = shared.partner!;
+  const tenants = partner.tenants;
+  const fanId = RED.util.generateId();
+  const upstream = ctx.msg.parts;
+  const runs = await Promise.all(
+    tenants.map(async (tenant) => {
+      const parts: Record<string, unknown> = { id: fanId, index: -1, count: -1, type: 'array', len: 1, ...(upstream ? { parts: upstream } : {}) };
+      const msg = RED.util.cloneMessage(ctx.msg) as NodeMessageInFlow;
+      msg.parts = parts as unknown as NodeMessageInFlow['parts'];
+      tagTenant(msg, tenant);
+      const outputs: unknown[] = [];
+      const capture: SendFn = (out) => {
+        tagOutput(out, tenant);
+        outputs.push(out);
+      };
+      try {
+        await options.onInput({ msg, send: capture, status: ctx.status, config: partner.forTenant(tenant.tenant), signal: ctx.signal });
+        return { tenant, parts, outputs, error: undefined, msg };
+      } catch (err) {
+        return { tenant, parts, outputs, error: toError(err), msg };
+      }
+    }),
+  );
+  if (ctx.signal.aborted) return;
+  const succeeded = runs.filter((r) => !r.error);
+  const failed = runs.filter((r) => r.error);
+  const summary = {
+    tenants: tenants.length,
+    succeeded: succeeded.length,
+    failed: failed.map((r) => ({ tenantId: r.tenant.tenant, code: r.error instanceof MdeError ? r.error.code : 'error' })),
+  };
+  for (const r of failed) {
+    const error = r.error!;
+    const msg = r.msg as NodeMessageInFlow;
+    delete msg.parts;
+    if (upstream) msg.parts = upstream;
+    const mde = (msg.mde && typeof msg.mde === 'object' ? msg.mde : {}) as Record<string, unknown>;
+    if (error instanceof MdeError) mde.error = error.toJSON();
+    mde.fanOut = summary;
+    msg.mde = mde;
+    tagTenant(msg, r.tenant);
+    node.error(error, msg);
+  }
+  succeeded.forEach((r, index) => {
+    r.parts.index = index;
+    r.parts.count = succeeded.length;
+  });
+  for (const r of succeeded) {
+    for (const out of r.outputs) {
+      for (const m of Array.isArray(out) ? out : [out]) {
+        if (m && typeof m === 'object' && !Array.isArray(m)) ((m as Record<string, unknown>).mde as Record<string, unknown>).fanOut = summary;
+      }
+      ctx.send(out as Parameters<SendFn>[0]);
+    }
+  }
+  const text = translate(RED, 'mde-config.partner.status.fan-out', { ok: succeeded.length, total: tenants.length });
+  if (failed.length) ctx.status.error(text);
+  else ctx.status.ok(text);
 }
