@@ -361,6 +361,68 @@ describe('partner (MSSP) connections', () => {
     });
   });
 
+  describe('mde-alert-trigger on a partner connection', () => {
+    function triggerFlow() {
+      return [
+        tab,
+        partnerConfig(sim),
+        {
+          id: 'trigger', type: 'mde-alert-trigger', z: 'tab', name: '', config: 'cfg', source: 'alerts', mode: 'created',
+          interval: 3600, lookback: 60, overlap: 5, severity: '', statusFilter: '', serviceSource: '', classification: '', determination: '', assignedTo: '',
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper', z: 'tab' },
+        { id: 'on-complete', type: 'complete', z: 'tab', scope: ['trigger'], wires: [['polled']] },
+        { id: 'polled', type: 'helper', z: 'tab' },
+        { id: 'catcher', type: 'catch', z: 'tab', scope: ['trigger'], wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
+      ];
+    }
+    async function pollNow() {
+      const done = nextMessage(helper.getNode('polled'), 60_000);
+      helper.getNode('trigger').receive({ payload: 'poll now' });
+      return done;
+    }
+
+    it('polls every tenant: one message per new alert, tagged with its tenant; a tenant without consent is reported and the others go on; checkpoints per tenant', async () => {
+      sim = await simulator();
+      const stateDir = useFreshStateDir();
+      await helper.load([nodes.config, nodes.alertTrigger], triggerFlow(), secretCredentials(PARTNER.secret));
+      const received = [];
+      const caught = [];
+      helper.getNode('out').on('input', (m) => received.push(m));
+      helper.getNode('caught').on('input', (m) => caught.push(m));
+      // Woodgrove has not consented yet (tokens are cached per tenant: a consent removed later only shows at the next token).
+      sim.setConsent(WOODGROVE.id, PARTNER.clientId, false);
+      await pollNow(); // the first poll after deploy sets the checkpoints
+      assert.equal(caught.length, 1);
+      assert.equal(caught[0].mde.tenantId, WOODGROVE.id);
+      assert.equal(caught[0].mde.error.code, 'NotConsented');
+      received.length = 0;
+      caught.length = 0;
+      const fresh = {};
+      for (const c of DEMO.customers) fresh[c.id] = sim.tenant(c.id).addAlerts(2, { severity: 'High' }).map((a) => a.id);
+      await pollNow();
+      // Northwind and Tailspin report theirs, each tagged with its own tenant; Woodgrove fails on its own again.
+      assert.deepEqual(received.map((m) => [m.mde.tenantId, m.topic]).sort(), [...fresh[NORTHWIND.id].map((id) => [NORTHWIND.id, id]), ...fresh[TAILSPIN.id].map((id) => [TAILSPIN.id, id])].sort());
+      assert.deepEqual(caught.map((m) => m.mde.tenantId), [WOODGROVE.id]);
+
+      // Consent given: Woodgrove's new alerts come, tagged Woodgrove; nothing again from the others.
+      sim.setConsent(WOODGROVE.id, PARTNER.clientId, true);
+      received.length = 0;
+      await pollNow();
+      assert.ok(received.length >= 2);
+      assert.ok(received.every((m) => m.mde.tenantId === WOODGROVE.id));
+      for (const id of fresh[WOODGROVE.id]) assert.ok(received.some((m) => m.topic === id));
+      const woodgroveIds = new Set(sim.tenant(WOODGROVE.id).state.alerts.map((a) => a.id));
+      assert.ok(received.every((m) => woodgroveIds.has(m.topic)));
+      await helper.unload();
+      const file = JSON.parse(require('node:fs').readFileSync(require('node:path').join(stateDir, 'mde-trigger-checkpoints.json'), 'utf8'));
+      const keys = JSON.stringify(file);
+      for (const c of DEMO.customers) assert.ok(keys.includes(`trigger|${c.id}|alerts`), `no checkpoint for ${c.displayName}`);
+    });
+  });
+
   it('a single-tenant connection ignores msg.tenantId and adds no msg.mde.tenantId', async () => {
     sim = await simulator();
     useFreshStateDir();
