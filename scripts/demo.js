@@ -111,6 +111,9 @@ function printGuide(nr, sim, flows, deployed) {
     `     (within 30 s of the isolation the contradictory-action rail refuses it: that is on purpose).`,
     `  6. ${c.b('06 Incident triage')}: press "Triage unassigned incidents": each active incident gets an owner and a`,
     `     comment (test-file incidents are resolved as a security test); the debug sidebar shows what was written.`,
+    `  7. ${c.b('10 Partner triage')}: one multi-tenant app, three customer tenants (Northwind, Tailspin, Woodgrove): press`,
+    `     "Check every customer now"; each new High alert is set In progress in its own tenant. "Open High alerts per`,
+    `     customer" runs once per tenant and joins one summary.`,
     `  Palette: the ${c.b('Microsoft Defender')} category on the left. Import > Examples > ${env.MODULE} has the same playbooks.`,
     `  Real tenant: double-click the connection in the Configuration nodes sidebar, set cloud, tenant, client ID and secret.`,
     '',
@@ -152,6 +155,18 @@ async function main() {
   } catch (err) {
     if (err && err.code === 'EADDRINUSE') fail(`Port ${opts.simPort} is already in use, so the MDE simulator cannot start. Stop whatever uses it, or run \`npm start -- --sim-port 9443\`.`);
     throw err;
+  }
+
+  // Playbook 10 (partner): the three customer tenants get a new High alert in turn, so the
+  // partner trigger has something to triage in each tenant.
+  if (opts.alertIntervalSec > 0) {
+    let turn = 0;
+    const customers = simModule.DEMO.customers;
+    const timer = setInterval(() => {
+      const customer = customers[turn++ % customers.length];
+      sim.tenant(customer.id).addAlert({ severity: 'High', status: 'New' });
+    }, opts.alertIntervalSec * 1000 * 2);
+    timer.unref();
   }
 
   let nr;
