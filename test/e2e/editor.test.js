@@ -203,9 +203,9 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
     }
   });
 
-  it('Import > Examples lists the six playbooks; importing and deploying each works', async () => {
+  it('Import > Examples lists the seven playbooks; importing and deploying each works', async () => {
     const examples = env.loadExamples();
-    assert.equal(examples.length, 6, 'six example playbooks');
+    assert.equal(examples.length, 7, 'seven example playbooks');
     // Start from a clean workspace holding only the shared connection, pointed at this
     // simulator with its secret, so the imported playbooks reuse it and can really run.
     const cfg = examples[0].nodes.find((n) => n.type === 'mde-config');
@@ -257,7 +257,9 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
         });
         return n;
       });
-      assert.equal(configCount, 1, `${ex.title}: the playbooks share one connection`);
+      // The playbooks share one connection; the partner playbook (10) brings its own partner connection.
+      const connections = new Set(examples.slice(0, examples.indexOf(ex) + 1).flatMap((e) => e.nodes.filter((n) => n.type === 'mde-config').map((n) => n.id)));
+      assert.equal(configCount, connections.size, `${ex.title}: the playbooks share one connection (a partner connection apart)`);
       await deploy(page);
       await screenshot(page, `07-example-${ex.file.slice(0, 2)}`);
     }
