@@ -60,6 +60,30 @@ describe('partner (MSSP) connections', () => {
     assert.deepEqual(apiTenants(sim), [NORTHWIND.id, TAILSPIN.id, WOODGROVE.id, NORTHWIND.id]);
   });
 
+  it('mde-token gives each message a token of its own tenant (tid), one token request per tenant', async () => {
+    sim = await simulator();
+    const flow = [
+      tab,
+      partnerConfig(sim),
+      { id: 'tok', type: 'mde-token', z: 'tab', name: 'token', config: 'cfg', audience: 'mde', requiredRoles: '', wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'tab' },
+    ];
+    await deploy(flow);
+    const tids = [];
+    for (const c of [WOODGROVE, NORTHWIND, WOODGROVE]) {
+      const got = nextMessage(helper.getNode('out'), 20000);
+      helper.getNode('tok').receive({ tenantId: c.id });
+      const msg = await got;
+      const token = msg.token.accessToken;
+      assert.equal(msg.token.tenantId, c.id);
+      const claims = JSON.parse(Buffer.from(String(token).split('.')[1], 'base64url').toString('utf8'));
+      tids.push(claims.tid);
+      assert.equal(msg.mde.tenantId, c.id);
+    }
+    assert.deepEqual(tids, [WOODGROVE.id, NORTHWIND.id, WOODGROVE.id]);
+    assert.deepEqual(tokenRequests(sim).map((r) => r.path.split('/')[1]), [WOODGROVE.id, NORTHWIND.id]);
+  });
+
   it('a verified domain on the list works as the tenant, in any case', async () => {
     sim = await simulator();
     await deploy(alertsFlow(sim, {}, { tenants: [{ tenant: TAILSPIN.domain, name: 'Tailspin' }] }));
