@@ -14,7 +14,8 @@ import type { Alert } from '../client/types';
 import { describe } from '../client/validate';
 import { resolveConfig, wireActionNode } from './shared/base';
 import { checkAlertsSettings, settingName, type AlertsSettings, type MdeAlertsProperties } from './shared/alerts-settings';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from './shared/node-types';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, TypedValue } from './shared/node-types';
+import { readTenantInput } from './shared/partner-settings';
 import { sendSplit } from './shared/emit';
 import { readRenamedStatus } from './shared/renamed-status';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
@@ -35,8 +36,10 @@ export = function register(RED: NodeAPI): void {
     let settings: AlertsSettings | undefined;
     let settingsError: MdeInputError | undefined;
     let allTenants = false;
+    let tenantInput: TypedValue | undefined;
     try {
       allTenants = choiceSetting(def as unknown as Settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
+      tenantInput = readTenantInput(def as unknown as Settings);
       const statusFilter = readRenamedStatus(RED, def, { type: 'mde-alerts', property: 'statusFilter' });
       settings = checkAlertsSettings({ ...def, statusFilter, status: undefined });
     } catch (err) {
@@ -60,6 +63,8 @@ export = function register(RED: NodeAPI): void {
       type: 'mde-alerts',
       configId: def.config,
       allTenants,
+      tenant: tenantInput,
+      settingsError: () => settingsError,
       async onInput({ msg, send, status, config, signal }) {
         if (!settings) throw settingsError!;
         const s = settings;

@@ -7,7 +7,8 @@ import { checkKqlTemplate, renderKqlTemplate } from '../client/hunting/kql';
 import { wireActionNode } from './shared/base';
 import { sendSplit } from './shared/emit';
 import { booleanSetting, choiceSetting, textSetting, type Settings } from './shared/action-settings';
-import type { Node, NodeAPI, NodeDef } from './shared/node-types';
+import type { Node, NodeAPI, NodeDef, TypedValue } from './shared/node-types';
+import { readTenantInput } from './shared/partner-settings';
 
 interface MdeHuntingDef extends NodeDef {
   config?: string;
@@ -34,6 +35,7 @@ export = function register(RED: NodeAPI): void {
     let split = false;
     let timespan = '';
     let allTenants = false;
+    let tenantInput: TypedValue | undefined;
     try {
       const settings = def as unknown as Settings;
       template = textSetting(settings, 'query', '').trim();
@@ -43,6 +45,7 @@ export = function register(RED: NodeAPI): void {
       split = choiceSetting(settings, 'outputMode', ['array', 'split'] as const, 'array') === 'split';
       timespan = textSetting(settings, 'timespan', '').trim();
       allTenants = choiceSetting(settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
+      tenantInput = readTenantInput(settings);
     } catch (err) {
       settingsError = err as Error;
     }
@@ -61,6 +64,8 @@ export = function register(RED: NodeAPI): void {
       type: 'mde-hunting',
       configId: def.config,
       allTenants,
+      tenant: tenantInput,
+      settingsError: () => settingsError,
       async onInput({ msg, send, status, config, signal }) {
         if (settingsError) throw settingsError;
         if (templateError) throw templateError;

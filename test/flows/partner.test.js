@@ -84,6 +84,23 @@ describe('partner (MSSP) connections', () => {
     assert.deepEqual(tokenRequests(sim).map((r) => r.path.split('/')[1]), [WOODGROVE.id, NORTHWIND.id]);
   });
 
+  it('the node\'s Tenant setting can read the tenant elsewhere (msg.customer.tenant); a stored setting of the wrong type is refused', async () => {
+    sim = await simulator();
+    await deploy(alertsFlow(sim, { tenant: 'customer.tenant', tenantType: 'msg' }));
+    const got = nextMessage(helper.getNode('out'), 20000);
+    helper.getNode('alerts').receive({ tenantId: NORTHWIND.id, customer: { tenant: WOODGROVE.id } });
+    const msg = await got;
+    assert.equal(msg.mde.tenantId, WOODGROVE.id);
+    assert.ok(msg.payload.every((a) => a.aadTenantId === WOODGROVE.id));
+    await helper.unload();
+    await deploy(alertsFlow(sim, { tenant: 'customer', tenantType: 'jsonata' }));
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('alerts').receive({ customer: NORTHWIND.id });
+    const refused = await caught;
+    assert.equal(refused.mde.error.code, 'InvalidSetting');
+    assert.match(refused.error.message, /tenantType/);
+  });
+
   it('a verified domain on the list works as the tenant, in any case', async () => {
     sim = await simulator();
     await deploy(alertsFlow(sim, {}, { tenants: [{ tenant: TAILSPIN.domain, name: 'Tailspin' }] }));

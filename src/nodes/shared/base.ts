@@ -32,6 +32,8 @@ export interface ActionNodeOptions {
    * message's tenant. Outputs carry msg.parts so a join node can reassemble them.
    */
   allTenants?: boolean;
+  /** A settings error of the node: reported for every message before the tenant is even read. */
+  settingsError?: () => Error | undefined;
   onInput(ctx: InputContext): Promise<void>;
   /** Extra close work (after in-flight messages are aborted). */
   onClose?(removed: boolean): Promise<void> | void;
@@ -126,6 +128,8 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
     let tenant: PartnerTenant | undefined;
     const run = async (): Promise<void> => {
       const shared = resolveConfig(RED, options.type, options.configId);
+      const invalid = options.settingsError?.();
+      if (invalid) throw invalid;
       if (shared.partner && options.allTenants) {
         await fanOut(RED, node, shared, options, { msg, send, status, signal: controller.signal });
         return;

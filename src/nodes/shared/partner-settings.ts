@@ -4,6 +4,8 @@
 import { CLOUD_NAMES, COMMERCIAL_REGIONS, resolveCloud, type CloudName } from '../../client/clouds';
 import { MdeInputError } from '../../client/errors';
 import { describe, GUID_RE } from '../../client/validate';
+import { choiceSetting, textSetting, type Settings } from './action-settings';
+import type { TypedValue } from './node-types';
 
 export const CONNECTION_MODES = ['tenant', 'partner'] as const;
 export type ConnectionMode = (typeof CONNECTION_MODES)[number];
@@ -102,4 +104,19 @@ export function findPartnerTenant(tenants: readonly PartnerTenant[], requested: 
  */
 export function adminConsentUrl(authorityHost: string, tenant: string, clientId: string): string {
   return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenant)}/adminconsent?client_id=${encodeURIComponent(clientId)}`;
+}
+
+export const TENANT_INPUT_TYPES = ['msg', 'flow', 'global', 'env', 'str'] as const;
+
+/**
+ * Where a node reads the customer tenant of a message on a partner connection (its "Tenant"
+ * TypedInput): default msg.tenantId. A stored value of the wrong type is refused, never defaulted.
+ */
+export function readTenantInput(def: Settings): TypedValue {
+  const type = choiceSetting(def, 'tenantType', TENANT_INPUT_TYPES, 'msg');
+  const value = textSetting(def, 'tenant', 'tenantId').trim();
+  if (!value) {
+    throw new MdeInputError('The node setting "tenant" is empty; allowed: where the customer tenant is read (msg.tenantId by default). Open the node and choose a value.', 'InvalidSetting');
+  }
+  return { type, value };
 }
