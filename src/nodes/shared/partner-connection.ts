@@ -79,6 +79,8 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
     let guard: Promise<IsolationGuard> | undefined;
     const journal = tenantJournal(shared.journal, tenant);
     view = Object.create(node, {
+      // Anything a node keys by its connection's id (in-flight action keys, cap ledgers ...) is per tenant.
+      id: { value: `${node.id}|tenant:${key}`, enumerable: true },
       tenantId: { value: tenant.tenant, enumerable: true },
       partner: { value: undefined, enumerable: true },
       partnerTenant: { value: tenant, enumerable: true },
