@@ -117,6 +117,9 @@ function printGuide(nr, sim, flows, deployed) {
     `     and its download link (it expires within minutes) is commented on the alert.`,
     `  9. ${c.b('09 Block a file hash')} runs by itself on every new High alert: each file hash of the evidence is blocked`,
     `     (indicator, never-block list and cap apply) and stopped + quarantined on the machine; one comment says what was done.`,
+    ` 10. ${c.b('10 Partner triage')}: one multi-tenant app, three customer tenants (Northwind, Tailspin, Woodgrove): press`,
+    `     "Check every customer now"; each new High alert is set In progress in its own tenant. "Open High alerts per`,
+    `     customer" runs once per tenant and joins one summary.`,
     `  Palette: the ${c.b('Microsoft Defender')} category on the left. Import > Examples > ${env.MODULE} has the same playbooks.`,
     `  Real tenant: double-click the connection in the Configuration nodes sidebar, set cloud, tenant, client ID and secret.`,
     '',
@@ -158,6 +161,18 @@ async function main() {
   } catch (err) {
     if (err && err.code === 'EADDRINUSE') fail(`Port ${opts.simPort} is already in use, so the MDE simulator cannot start. Stop whatever uses it, or run \`npm start -- --sim-port 9443\`.`);
     throw err;
+  }
+
+  // Playbook 10 (partner): the three customer tenants get a new High alert in turn, so the
+  // partner trigger has something to triage in each tenant.
+  if (opts.alertIntervalSec > 0) {
+    let turn = 0;
+    const customers = simModule.DEMO.customers;
+    const timer = setInterval(() => {
+      const customer = customers[turn++ % customers.length];
+      sim.tenant(customer.id).addAlert({ severity: 'High', status: 'New' });
+    }, opts.alertIntervalSec * 1000 * 2);
+    timer.unref();
   }
 
   let nr;

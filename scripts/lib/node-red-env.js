@@ -21,6 +21,9 @@ const DEMO = {
   secret: 'SimSecret~SOC-automation',
   readOnlyClientId: '5c2a8d91-6e3f-4b7a-9d04-1f8b6e2c7a35',
   readOnlySecret: 'SimSecret~read-only',
+  /** The multi-tenant partner app (examples/10: one connection, the simulator's three customer tenants). */
+  partnerClientId: '6d1f8a24-9b3e-4c7a-8e52-1a4d7f0b9c36',
+  partnerSecret: 'SimSecret~MSSP-partner',
 };
 /** The config node every example shares (same id in every file, so imports reuse one connection). */
 const CONFIG_ID = 'mde-demo-connection';
@@ -309,7 +312,7 @@ function demoFlows(simUrl, { secret = DEMO.secret, examples = loadExamples() } =
       const copy = JSON.parse(JSON.stringify(n));
       if (copy.type === 'mde-config') {
         Object.assign(copy, { cloud: 'custom', apiBaseUrl: simUrl, authorityHost: simUrl, graphBaseUrl: simUrl });
-        copy.credentials = { clientSecret: secret };
+        copy.credentials = { clientSecret: copy.mode === 'partner' ? DEMO.partnerSecret : secret };
       }
       if (copy.type === 'http request' && typeof copy.url === 'string') copy.url = copy.url.split(EXAMPLE_SIM_URL).join(simUrl);
       flows.push(copy);

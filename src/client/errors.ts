@@ -185,6 +185,21 @@ export const AADSTS_TABLE: Record<number, AadstsEntry> = {
     sentence: (n, ctx) => `Entra ID could not find the application ${ctx.clientId ? `"${ctx.clientId}" ` : ''}in tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}(AADSTS${n}).`,
     hint: (ctx) => `check the client (application) ID and the tenant ID. A multi-tenant app must first be consented by an administrator of this tenant: ${consentLink(ctx)}`,
   },
+  7000229: {
+    code: 'NotConsented',
+    sentence: (n, ctx) => `The app has no service principal in tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}: no administrator of that tenant has consented to it, or the consent was removed (AADSTS${n}).`,
+    hint: (ctx) => `an administrator of the tenant opens the admin consent link and approves the app: ${consentLink(ctx)}`,
+  },
+  65001: {
+    code: 'NotConsented',
+    sentence: (n, ctx) => `No administrator of tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}has consented to the app (AADSTS${n}).`,
+    hint: (ctx) => `an administrator of the tenant opens the admin consent link and approves the app: ${consentLink(ctx)}`,
+  },
+  650052: {
+    code: 'ServiceNotInTenant',
+    sentence: (n, ctx) => `Tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}has no service principal for the API the app asks for (AADSTS${n}): Defender for Endpoint is not provisioned there, or the consent did not create it.`,
+    hint: (ctx) => `check that the tenant has Defender for Endpoint (the portal opened once), then have an administrator consent again: ${consentLink(ctx)}`,
+  },
   90002: {
     code: 'TenantNotFound',
     sentence: (n, ctx) => `Entra ID does not know the tenant ${ctx.tenantId ? `"${ctx.tenantId}" ` : ''}(AADSTS${n}).`,

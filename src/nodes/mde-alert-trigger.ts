@@ -14,6 +14,8 @@ import { translate } from './shared/i18n';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from './shared/node-types';
 import { StatusReporter } from './shared/status';
 import { readTriggerSettings, type TriggerDef, type TriggerSettings } from './shared/trigger-settings';
+import { partnerPollerFor } from './shared/partner-trigger';
+import type { PartnerPoller, TenantEmission } from './shared/partner-poller';
 
 const TYPE = 'mde-alert-trigger';
 const CHECKPOINT_FILE = 'mde-trigger-checkpoints.json';
@@ -48,22 +50,27 @@ export = function register(RED: NodeAPI): void {
     const status = new StatusReporter(node);
 
     let settings: TriggerSettings;
-    let poller: AlertPoller<PolledItem>;
+    let poller: AlertPoller<PolledItem> | PartnerPoller;
     try {
       settings = readTriggerSettings(def, minIntervalSeconds);
       const config = resolveConfig(RED, TYPE, def.config);
-      const http = config.connection().http;
-      const source = graphPollSource(http, settings.source, settings.filters, {
-        onWait: (info) => status.waiting(translate(RED, `${TYPE}.status.waiting`, { seconds: Math.ceil(info.waitMs / 1000) })),
-      });
-      poller = new AlertPoller({
-        source,
-        store,
-        key: `${node.id}|${config.tenantId.toLowerCase()}|${settings.source}`,
-        mode: settings.mode,
-        lookbackMs: settings.lookbackMs,
-        overlapMs: settings.overlapMs,
-      });
+      if (config.partner) {
+        // Partner connection: every listed tenant, each with its own checkpoint (see partner-poller.ts).
+        poller = partnerPollerFor(RED, node, config, settings, store, status);
+      } else {
+        const http = config.connection().http;
+        const source = graphPollSource(http, settings.source, settings.filters, {
+          onWait: (info) => status.waiting(translate(RED, `${TYPE}.status.waiting`, { seconds: Math.ceil(info.waitMs / 1000) })),
+        });
+        poller = new AlertPoller({
+          source,
+          store,
+          key: `${node.id}|${config.tenantId.toLowerCase()}|${settings.source}`,
+          mode: settings.mode,
+          lookbackMs: settings.lookbackMs,
+          overlapMs: settings.overlapMs,
+        });
+      }
     } catch (err) {
       // Nothing polls with settings we cannot trust; a message on the input gets the same error.
       const error = asError(err);
@@ -93,6 +100,7 @@ export = function register(RED: NodeAPI): void {
     function messageFor(e: Emission<PolledItem>): NodeMessage {
       const mde: Record<string, unknown> = { source: settings.source, event: e.event, field: poller.field, time: e.time };
       if (e.changed !== undefined) mde.changed = e.changed;
+      if ((e as TenantEmission).tenantId) mde.tenantId = (e as TenantEmission).tenantId;
       return { _msgid: RED.util.generateId(), topic: e.id, payload: e.item, mde } as NodeMessage;
     }
 

@@ -14,13 +14,17 @@ import type { Alert } from '../client/types';
 import { describe } from '../client/validate';
 import { resolveConfig, wireActionNode } from './shared/base';
 import { checkAlertsSettings, settingName, type AlertsSettings, type MdeAlertsProperties } from './shared/alerts-settings';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from './shared/node-types';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, TypedValue } from './shared/node-types';
+import { readTenantInput } from './shared/partner-settings';
 import { sendSplit } from './shared/emit';
 import { readRenamedStatus } from './shared/renamed-status';
 import { describeTyped, evaluateTyped } from './shared/typed-input';
+import { choiceSetting, type Settings } from './shared/action-settings';
 
 interface MdeAlertsDef extends NodeDef, MdeAlertsProperties {
   config?: string;
+  /** Partner connections: "message" (msg.tenantId, default) or "all" (once per listed tenant). */
+  tenantScope?: string;
 }
 
 const GRAPH_ALERTS_PATH = '/v1.0/security/alerts_v2';
@@ -31,7 +35,11 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     let settings: AlertsSettings | undefined;
     let settingsError: MdeInputError | undefined;
+    let allTenants = false;
+    let tenantInput: TypedValue | undefined;
     try {
+      allTenants = choiceSetting(def as unknown as Settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
+      tenantInput = readTenantInput(def as unknown as Settings);
       const statusFilter = readRenamedStatus(RED, def, { type: 'mde-alerts', property: 'statusFilter' });
       settings = checkAlertsSettings({ ...def, statusFilter, status: undefined });
     } catch (err) {
@@ -54,6 +62,9 @@ export = function register(RED: NodeAPI): void {
     const status = wireActionNode(RED, node, {
       type: 'mde-alerts',
       configId: def.config,
+      allTenants,
+      tenant: tenantInput,
+      settingsError: () => settingsError,
       async onInput({ msg, send, status, config, signal }) {
         if (!settings) throw settingsError!;
         const s = settings;
@@ -129,7 +140,8 @@ export = function register(RED: NodeAPI): void {
       // The MDE API keeps working until 1 February 2027; say so on the node itself (unless the
       // connection is broken: that red status matters more).
       try {
-        resolveConfig(RED, 'mde-alerts', def.config).connection();
+        const config = resolveConfig(RED, 'mde-alerts', def.config);
+        if (!config.partner) config.connection();
         status.waiting(translate(RED, 'mde-alerts.status.mde-retiring'));
       } catch {
         // wireActionNode already shows why

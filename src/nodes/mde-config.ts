@@ -12,8 +12,13 @@ import type { ConnectionSettings } from '../client/types';
 import { registerTestConnectionRoute } from './shared/test-connection';
 import { proxySettingsFor } from './shared/proxy-settings';
 import { indicatorRailsFor, type IndicatorRailSettings } from './shared/indicator-rails';
+import { partnerConnectionFor } from './shared/partner-connection';
 
 interface MdeConfigDef extends NodeDef, ConfigProperties, IndicatorRailSettings {
+  /** "tenant" (one tenant, the default) or "partner" (one multi-tenant app, the customer tenants below). */
+  mode?: unknown;
+  /** Partner mode: [{ tenant, name, cloud?, region? }]. */
+  tenants?: unknown;
   isolationCap?: number | string;
   isolationWindowMinutes?: number | string;
   /** Id of the core `http proxy` config node; empty: the proxy environment variables apply. */
@@ -91,8 +96,17 @@ export = function register(RED: NodeAPI): void {
       indicatorRails: indicatorRailsFor(def),
     });
 
+    // ---- Partner (MSSP) mode: one app, a connection per customer tenant (own block: see partner-connection.ts).
+    const partner = partnerConnectionFor(node, def, () => node.credentials ?? {}, {
+      journal,
+      isolationCap,
+      isolationWindowMs,
+      extraSettings: () => ({ proxy: proxySettingsFor(RED, def.proxy), ...(rateLimits === undefined ? {} : { rateLimits }) }),
+    });
+    if (partner) Object.assign(node, { partner: partner.handle, connection: partner.unscopedConnection });
+
     node.on('close', (_removed: boolean, done: () => void) => {
-      const closing = connection?.close();
+      const closing = Promise.all([connection?.close(), partner?.close()]);
       connection = undefined;
       Promise.resolve(closing)
         .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)))

@@ -7,7 +7,8 @@ import { checkKqlTemplate, renderKqlTemplate } from '../client/hunting/kql';
 import { wireActionNode } from './shared/base';
 import { sendSplit } from './shared/emit';
 import { booleanSetting, choiceSetting, textSetting, type Settings } from './shared/action-settings';
-import type { Node, NodeAPI, NodeDef } from './shared/node-types';
+import type { Node, NodeAPI, NodeDef, TypedValue } from './shared/node-types';
+import { readTenantInput } from './shared/partner-settings';
 
 interface MdeHuntingDef extends NodeDef {
   config?: string;
@@ -17,6 +18,8 @@ interface MdeHuntingDef extends NodeDef {
   allowRaw?: boolean;
   convertDates?: boolean;
   outputMode?: string;
+  /** Partner connections: "message" (msg.tenantId, default) or "all" (once per listed tenant). */
+  tenantScope?: string;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -31,6 +34,8 @@ export = function register(RED: NodeAPI): void {
     let convertDates = false;
     let split = false;
     let timespan = '';
+    let allTenants = false;
+    let tenantInput: TypedValue | undefined;
     try {
       const settings = def as unknown as Settings;
       template = textSetting(settings, 'query', '').trim();
@@ -39,6 +44,8 @@ export = function register(RED: NodeAPI): void {
       convertDates = booleanSetting(settings, 'convertDates', false);
       split = choiceSetting(settings, 'outputMode', ['array', 'split'] as const, 'array') === 'split';
       timespan = textSetting(settings, 'timespan', '').trim();
+      allTenants = choiceSetting(settings, 'tenantScope', ['message', 'all'] as const, 'message') === 'all';
+      tenantInput = readTenantInput(settings);
     } catch (err) {
       settingsError = err as Error;
     }
@@ -56,6 +63,9 @@ export = function register(RED: NodeAPI): void {
     const status = wireActionNode(RED, node, {
       type: 'mde-hunting',
       configId: def.config,
+      allTenants,
+      tenant: tenantInput,
+      settingsError: () => settingsError,
       async onInput({ msg, send, status, config, signal }) {
         if (settingsError) throw settingsError;
         if (templateError) throw templateError;

@@ -129,7 +129,8 @@ async function main(): Promise<void> {
     `  CA certificate  ${caFile}`,
     '  Demo apps (simulator-only fake secrets):',
     ...Object.entries(DEMO.apps).map(([name, a]) => `    ${name.padEnd(14)} ${a.clientId}  ${a.secret ?? `certificate ${path.join(certDir, 'demo-app-cert.pem')}, key ${appKeyFile}, SHA-256 thumbprint ${sim.demoCertificate.thumbprintSha256}`}`),
-    `  Control         ${sim.url}/_simulator/state`,
+    `  Customers       ${DEMO.customers.map((c) => `${c.displayName} ${c.id}`).join(', ')} (partner app, own data each)`,
+    `  Control         ${sim.url}/_simulator/state  (?tenant=<id> for a customer; POST /_simulator/consent to grant or revoke)`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 

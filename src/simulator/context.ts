@@ -1,6 +1,7 @@
 // The simulator's shared runtime: options with defaults applied, data, identities and knobs.
 import type { EntraContext } from './entra';
 import type { RateLimiter } from './rate-limit';
+import type { TenantStore } from './tenant-data';
 import type { Rng } from './rng';
 import type { ActionOutcome, Faults, RequestLogEntry, SimApp, SimState, SimTenant, SimulatorOptions } from './types';
 
@@ -22,7 +23,10 @@ export interface ResolvedOptions extends SimulatorOptions {
 
 export interface SimContext {
   options: ResolvedOptions;
+  /** The demo data set (the first tenant's, shared by the demo tenants). */
   state: SimState;
+  /** Every tenant's data by tenant id (lower case); customer tenants have their own state. */
+  stores: Map<string, TenantStore>;
   tenants: SimTenant[];
   apps: SimApp[];
   entra: EntraContext;

@@ -2,7 +2,37 @@
 import type { SimContext } from './context';
 import { json, parseJsonBody } from './http-util';
 import { normalizeDate } from './odata';
+import type { TenantStore } from './tenant-data';
 import type { ActionOutcome, Faults, RateLimitConfig, SimAlert, SimRequest, SimResponse } from './types';
+
+/** Admin consent of an app in a tenant: true = all the app's roles, false = none (no service principal), or only these roles. */
+export type ConsentChange = boolean | { roles?: string[]; graphRoles?: string[] };
+
+/** A tenant's data by id or verified domain; throws for an unknown tenant. */
+export function tenantStore(sim: SimContext, idOrDomain: string): TenantStore {
+  const lower = String(idOrDomain).toLowerCase();
+  const tenant = sim.tenants.find((t) => t.id.toLowerCase() === lower || t.domains.some((d) => d.toLowerCase() === lower));
+  const store = tenant && sim.stores.get(tenant.id.toLowerCase());
+  if (!store) throw new Error(`unknown tenant ${idOrDomain}`);
+  return store;
+}
+
+export function setConsent(sim: SimContext, idOrDomain: string, clientId: string, consent: ConsentChange): void {
+  const tenantId = tenantStore(sim, idOrDomain).tenantId;
+  const app = sim.apps.find((a) => a.clientId.toLowerCase() === String(clientId).toLowerCase());
+  if (!app) throw new Error(`unknown app ${clientId}`);
+  const key = tenantId.toLowerCase();
+  app.tenants = app.tenants.filter((t) => t.toLowerCase() !== key);
+  const grants = { ...(app.tenantGrants ?? {}) };
+  delete grants[key];
+  if (consent !== false) {
+    app.tenants.push(tenantId);
+    if (typeof consent === 'object' && consent !== null) {
+      grants[key] = { roles: [...(consent.roles ?? [])], graphRoles: [...(consent.graphRoles ?? [])] };
+    }
+  }
+  app.tenantGrants = grants;
+}
 
 /** When new alerts become visible and which timestamps they carry. */
 export interface PublishOptions {
@@ -105,6 +135,34 @@ export function handleControl(sim: SimContext, req: SimRequest, hooks: ControlHo
   };
   const bad = (msg: string) => json(400, { error: msg });
   const key = `${req.method} ${route}`;
+  // `?tenant=<id or domain>`: the alert routes and the state view act on that tenant's data.
+  const tenantParam = req.query.get('tenant');
+  if (tenantParam) {
+    let store: TenantStore;
+    try {
+      store = tenantStore(sim, tenantParam);
+    } catch (e) {
+      return json(404, { error: (e as Error).message });
+    }
+    if (key === 'GET /state') return json(200, stateView(Object.create(sim, { state: { value: store.state } }) as SimContext));
+    hooks = { ...hooks, addAlert: store.addAlert, addAlerts: store.addAlerts, updateAlert: store.updateAlert };
+  }
+  if (key === 'POST /consent') {
+    const p = body() as Record<string, unknown> | undefined;
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) return bad('body must be a JSON object: { "tenantId", "clientId", "granted": true|false, "roles"?, "graphRoles"? }');
+    const { tenantId, clientId, granted, roles, graphRoles } = p;
+    if (typeof tenantId !== 'string' || typeof clientId !== 'string' || typeof granted !== 'boolean') return bad('tenantId and clientId must be text, granted true or false');
+    for (const [name, v] of [['roles', roles], ['graphRoles', graphRoles]] as const) {
+      if (v !== undefined && !(Array.isArray(v) && v.every((r) => typeof r === 'string'))) return bad(`${name} must be a list of role names`);
+    }
+    const partial = granted && (roles !== undefined || graphRoles !== undefined);
+    try {
+      setConsent(sim, tenantId, clientId, partial ? { roles: roles as string[] | undefined, graphRoles: graphRoles as string[] | undefined } : granted);
+    } catch (e) {
+      return json(404, { error: (e as Error).message });
+    }
+    return json(200, { ok: true });
+  }
   switch (key) {
     case 'GET /health':
       return json(200, { status: 'ok', tenantId: sim.tenants[0]?.id, alerts: sim.state.alerts.length, machines: sim.state.machines.length });

@@ -232,7 +232,13 @@ function issueToken(ctx: EntraContext, req: SimRequest, tenantRaw: string, versi
   }
 
   const app = ctx.apps.find((a) => a.clientId.toLowerCase() === clientId!.toLowerCase());
-  if (!app || !app.tenants.some((x) => x.toLowerCase() === tenant.id.toLowerCase())) {
+  const hasServicePrincipal = app?.tenants.some((x) => x.toLowerCase() === tenant.id.toLowerCase()) ?? false;
+  if (app?.multiTenant && !hasServicePrincipal) {
+    // A multi-tenant app nobody in this tenant consented to (or whose consent was revoked): the
+    // application exists, its service principal in this tenant does not.
+    return aadError(401, 'invalid_client', 7000229, `The client application ${app.clientId} is missing service principal in the tenant ${tenant.id}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`);
+  }
+  if (!app || !hasServicePrincipal) {
     return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
   }
 
@@ -254,9 +260,15 @@ function issueToken(ctx: EntraContext, req: SimRequest, tenantRaw: string, versi
     return aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   }
 
+  if (kind === 'mde' && tenant.mdeMissing) {
+    // Defender for Endpoint was never provisioned here: no WindowsDefenderATP service principal.
+    return aadError(400, 'invalid_client', 650052, `The app is trying to access a service 'fc780465-2017-40d4-a0c5-307022471b92'(WindowsDefenderATP) that your organization '${tenant.id}' lacks a service principal for. Contact your IT Admin to review the configuration of your service subscriptions or consent to the application in order to create the required service principal.`);
+  }
+
   const now = Math.floor(Date.now() / 1000);
   const lifetime = ctx.tokenLifetimeSec;
-  const roles = kind === 'mde' ? app.roles : app.graphRoles;
+  const grant = app.tenantGrants?.[tenant.id.toLowerCase()];
+  const roles = kind === 'mde' ? (grant?.roles ?? app.roles) : (grant?.graphRoles ?? app.graphRoles);
   const iss = `https://sts.windows.net/${tenant.id}/`;
   const payload: Record<string, unknown> = {
     aud: resource,

@@ -17,6 +17,14 @@ export interface SimTenant {
   /** Verified domains that address the same tenant on the token endpoint. */
   domains: string[];
   displayName: string;
+  /**
+   * A customer tenant of the partner scenario: it gets its own devices, alerts, incidents and
+   * hunting data (seeded from this number), never shared with another tenant. Without it the
+   * tenant reads the demo data set (the historical single-tenant behaviour).
+   */
+  dataSeed?: number;
+  /** Defender for Endpoint is not provisioned: no WindowsDefenderATP service principal (AADSTS650052). */
+  mdeMissing?: boolean;
 }
 
 export interface SimApp {
@@ -34,10 +42,21 @@ export interface SimApp {
   tenants: string[];
   /** Service principal object id (token `oid`/`sub`). */
   objectId: string;
+  /**
+   * Multi-tenant registration ("Accounts in any organizational directory"): a tenant that has not
+   * consented has no service principal for it (AADSTS7000229) instead of not knowing it (AADSTS700016).
+   */
+  multiTenant?: boolean;
+  /** Roles an admin consented to in a given tenant (tenant id, lower case), when not the app's full set. */
+  tenantGrants?: Record<string, { roles: string[]; graphRoles: string[] }>;
 }
 
 const CONTOSO = '7d3c6a52-9f14-4e8b-a0c2-5b1e9d4f6a83';
 const FABRIKAM = '0c5e8b3a-7f21-4d96-b4e8-3a9f6c1d5e27';
+// Customer tenants of the partner (MSSP) scenario: each has its own data set.
+const NORTHWIND = '4f8a2c61-3b7d-4e19-9c52-7a1e6d3b8f04';
+const TAILSPIN = '8b1d5e73-6c2a-4f80-a3d9-2e7c4b9f1a56';
+const WOODGROVE = 'c3e7a9f5-1d4b-4a62-8e07-5f9b2d6c3e18';
 
 export const DEMO = {
   tenantId: CONTOSO,
@@ -47,7 +66,16 @@ export const DEMO = {
   tenants: [
     { id: CONTOSO, domains: ['contoso-sim.onmicrosoft.com'], displayName: 'Contoso (simulator)' },
     { id: FABRIKAM, domains: ['fabrikam-sim.onmicrosoft.com'], displayName: 'Fabrikam (simulator)' },
+    { id: NORTHWIND, domains: ['northwind-sim.onmicrosoft.com'], displayName: 'Northwind Traders (simulator customer)', dataSeed: 101 },
+    { id: TAILSPIN, domains: ['tailspin-sim.onmicrosoft.com'], displayName: 'Tailspin Toys (simulator customer)', dataSeed: 202 },
+    { id: WOODGROVE, domains: ['woodgrove-sim.onmicrosoft.com'], displayName: 'Woodgrove Bank (simulator customer)', dataSeed: 303 },
   ] as readonly SimTenant[],
+  /** The partner scenario's customer tenants (each with its own data; the partner app is consented in all three). */
+  customers: [
+    { id: NORTHWIND, domain: 'northwind-sim.onmicrosoft.com', displayName: 'Northwind Traders' },
+    { id: TAILSPIN, domain: 'tailspin-sim.onmicrosoft.com', displayName: 'Tailspin Toys' },
+    { id: WOODGROVE, domain: 'woodgrove-sim.onmicrosoft.com', displayName: 'Woodgrove Bank' },
+  ],
   apps: {
     socAutomation: {
       clientId: '3b9e4f27-8c1d-4a6e-b5f0-2d7a9c3e1f64',
@@ -75,6 +103,17 @@ export const DEMO = {
       graphRoles: [] as string[],
       tenants: [CONTOSO],
       objectId: 'c2e8a4f6-9b1d-4d3e-a7c5-8e0f2b6d4a19',
+    },
+    partner: {
+      clientId: '6d1f8a24-9b3e-4c7a-8e52-1a4d7f0b9c36',
+      secret: 'SimSecret~MSSP-partner',
+      displayName: 'MSSP partner automation (simulator, multi-tenant)',
+      roles: [...MDE_ROLE_UNIVERSE],
+      graphRoles: ['ThreatHunting.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityIncident.ReadWrite.All'],
+      // Home tenant (Contoso, the partner) + the three customers, which consented.
+      tenants: [CONTOSO, NORTHWIND, TAILSPIN, WOODGROVE],
+      objectId: 'b5a9e3c1-7d2f-4e8b-9a64-0c3f5e7d1b28',
+      multiTenant: true,
     },
     certificate: {
       clientId: '2e7b5d18-4a9c-4e3f-b621-8d0f3c5a9e72',
@@ -112,5 +151,6 @@ export function demoApps(certificatePem: string): SimApp[] {
     graphRoles: [...a.graphRoles],
     tenants: [...a.tenants],
     objectId: a.objectId,
+    ...('multiTenant' in a && a.multiTenant ? { multiTenant: true } : {}),
   }));
 }

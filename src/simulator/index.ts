@@ -3,15 +3,13 @@ import * as crypto from 'node:crypto';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { certificateThumbprints, generateSelfSignedCertificate, type CertificateOptions, type GeneratedCertificate } from './certificates';
-import { schedule, type ResolvedOptions, type SimContext } from './context';
-import { stateView, type AlertUpdate, type PublishOptions } from './control';
+import type { ResolvedOptions, SimContext } from './context';
+import { setConsent, stateView, tenantStore, type AlertUpdate, type ConsentChange, type PublishOptions } from './control';
 import type { SigningKey } from './entra';
 import { DEMO, demoApps, type SimApp, type SimTenant } from './identities';
 import { RateLimiter } from './rate-limit';
 import { Rng } from './rng';
-import { insertAlertInOrder, makeAlert, seedAlerts, seedHunting, seedMachines } from './seed';
-import { joinIncident, nextIncidentId, openIncident, seedIncidents } from './incidents';
-import { iso7 } from './http-util';
+import { createTenantStore, seedTenantState, type TenantStore } from './tenant-data';
 import { createRequestHandler } from './server';
 import type { Faults, RateLimitConfig, RequestLogEntry, SimAlert, SimState, SimulatorOptions } from './types';
 
@@ -19,7 +17,7 @@ export { DEMO, generateSelfSignedCertificate };
 export { MDE_AUDIENCES, GRAPH_AUDIENCES, MDE_ROLE_UNIVERSE } from './identities';
 export type { CertificateOptions, GeneratedCertificate, SimApp, SimTenant };
 export type * from './types';
-export type { AlertUpdate, PublishOptions } from './control';
+export type { AlertUpdate, ConsentChange, PublishOptions } from './control';
 
 export interface Simulator {
   /** `https://127.0.0.1:PORT` (or the configured host). */
@@ -60,8 +58,18 @@ export interface Simulator {
   updateAlert(id: string, changes: AlertUpdate): SimAlert | undefined;
   /** Same view as GET /_simulator/state. */
   snapshot(): Record<string, unknown>;
+  /** One tenant's data and portal-side changes (by tenant id or verified domain); customers have their own. */
+  tenant(idOrDomain: string): TenantStore;
+  /**
+   * Admin consent of an app in a tenant: `false` removes its service principal there (as if
+   * never consented, or the consent was revoked); `true` grants the app's roles; an object
+   * grants only those roles (consent given before the app asked for more).
+   */
+  setConsent(idOrDomain: string, clientId: string, consent: ConsentChange): void;
   close(): Promise<void>;
 }
+
+export type { TenantStore };
 
 // RSA key generation dominates start-up; tests start many simulators, so reuse per process.
 let defaultTls: GeneratedCertificate | undefined;
@@ -149,22 +157,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const apps = mergeApps(demoApps(appCert.certPem), options.apps, tenants);
 
   const now = Date.now();
-  const dataRng = new Rng(opts.seed);
-  const { machines, internal } = seedMachines(dataRng, options.machines ?? 24, now);
-  const alertCtx = { rng: dataRng, tenantId: tenants[0].id, machines, internal };
-  const alerts = seedAlerts(alertCtx, options.alerts ?? 60, now);
-  const incidents = seedIncidents(alerts, tenants[0].id);
-  const tables = seedHunting(dataRng, machines, now, {
+  const counts = {
+    machines: options.machines ?? 24,
+    alerts: options.alerts ?? 60,
     process: options.processEvents ?? 2000,
     network: options.networkEvents ?? 1000,
     file: options.fileEvents ?? 1000,
-  });
-  const events = Object.fromEntries(Object.entries(tables).map(([name, t]) => [name, t.rows]));
-  const state: SimState = { alerts, incidents, machines, machineInternal: internal, actions: [], tables, events, indicators: [] };
+  };
+  const state = seedTenantState(opts.seed, tenants[0].id, now, counts);
 
   const sim: SimContext = {
     options: opts,
     state,
+    stores: new Map(),
     tenants,
     apps,
     entra: { tenants, apps, signing: signingKey(), tokenLifetimeSec: opts.tokenLifetimeSec },
@@ -177,64 +182,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     actionOutcomes: new Map(),
     closed: false,
   };
-
-  const alertCtx2 = () => ({ rng: sim.rng, tenantId: tenants[0].id, machines: state.machines, internal: state.machineInternal });
-
-  /** Puts built alerts into the state (in creation order) and into their incident. */
-  const publish = (built: SimAlert[], incidentId: number | undefined) => {
-    let incident = incidentId === undefined ? undefined : state.incidents.find((i) => i.id === String(incidentId));
-    for (const a of built) {
-      if (incident) {
-        const n = Number(incident.id);
-        joinIncident(incident, a, state.alerts.filter((x) => x.incidentId === n));
-      } else {
-        incident = openIncident(a, nextIncidentId(state.incidents), tenants[0].id);
-        state.incidents.push(incident);
-      }
-      insertAlertInOrder(state.alerts, a);
+  const demoStore = createTenantStore(sim, tenants[0].id, state);
+  for (const t of tenants) {
+    if (t.dataSeed === undefined) {
+      sim.stores.set(t.id.toLowerCase(), t.id === tenants[0].id ? demoStore : { ...demoStore, tenantId: t.id });
+      continue;
     }
-  };
-
-  const addAlerts = (count: number, partial: Partial<SimAlert> = {}, opts: PublishOptions = {}): SimAlert[] => {
-    if (!Number.isInteger(count) || count < 1) throw new Error('count must be a whole number of at least 1');
-    if (opts.incidentId !== undefined && !state.incidents.some((i) => i.id === String(opts.incidentId))) throw new Error(`incident ${opts.incidentId} does not exist`);
-    const visibleAt = Date.now() + (opts.visibleInMs ?? 0);
-    const stampMs = visibleAt - (opts.lateByMs ?? 0);
-    // One timestamp for the whole burst (same 7 digits), so they tie exactly.
-    const created = partial.alertCreationTime ?? iso7(stampMs, sim.rng.int(0, 9999));
-    const updated = partial.lastUpdateTime ?? created;
-    const ids = new Set(state.alerts.map((a) => a.id));
-    const built: SimAlert[] = [];
-    while (built.length < count) {
-      const a = makeAlert(alertCtx2(), Date.parse(created), { ...partial, alertCreationTime: created, lastUpdateTime: updated });
-      if (ids.has(a.id)) continue;
-      ids.add(a.id);
-      a.incidentId = null; // set when it is published into an incident
-      built.push(a);
-    }
-    if (opts.visibleInMs && opts.visibleInMs > 0) schedule(sim, opts.visibleInMs, () => publish(built, opts.incidentId));
-    else publish(built, opts.incidentId);
-    return built;
-  };
-
-  const addAlert = (partial: Partial<SimAlert> = {}): SimAlert => addAlerts(1, partial)[0]!;
-
-  const updateAlert = (id: string, changes: AlertUpdate): SimAlert | undefined => {
-    const a = state.alerts.find((x) => x.id === id);
-    if (!a) return undefined;
-    const stamp = changes.lastUpdateTime ?? iso7(Date.now(), sim.rng.int(0, 9999));
-    if (changes.status !== undefined) {
-      if (changes.status === 'Resolved' && a.status !== 'Resolved') a.resolvedTime = stamp;
-      if (changes.status !== 'Resolved') a.resolvedTime = null;
-      a.status = changes.status;
-    }
-    if (changes.assignedTo !== undefined) a.assignedTo = changes.assignedTo;
-    if (changes.classification !== undefined) a.classification = changes.classification;
-    if (changes.determination !== undefined) a.determination = changes.determination;
-    if (changes.comment) a.comments.push({ comment: changes.comment, createdBy: 'analyst2@contoso-sim.onmicrosoft.com', createdTime: stamp });
-    a.lastUpdateTime = stamp;
-    return a;
-  };
+    // A customer: a smaller estate of its own (seeded from its number and the run's seed).
+    const domain = `${(t.domains[0] ?? t.id).split('.')[0]}.local`;
+    const own = seedTenantState(opts.seed * 1009 + t.dataSeed, t.id, now, { machines: 8, alerts: 12, process: 200, network: 100, file: 100 }, domain);
+    sim.stores.set(t.id.toLowerCase(), createTenantStore(sim, t.id, own));
+  }
+  const { addAlert, addAlerts, updateAlert } = demoStore;
 
   const setFaults = (f: Faults) => {
     sim.faults = { ...f, failNext: [...(f.failNext ?? [])] };
@@ -316,6 +275,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     addAlerts,
     updateAlert,
     snapshot: () => stateView(sim),
+    tenant: (idOrDomain) => tenantStore(sim, idOrDomain),
+    setConsent: (idOrDomain, clientId, consent) => setConsent(sim, idOrDomain, clientId, consent),
     close() {
       closing ??= new Promise<void>((resolve) => {
         sim.closed = true;

@@ -46,13 +46,14 @@ function ts(ms: number, rng: Rng): string {
   return iso7(ms, rng.int(0, 9999));
 }
 
-export function seedMachines(rng: Rng, count: number, now: number): { machines: SimMachine[]; internal: Map<string, MachineInternal> } {
-  const specs: MachineSpec[] = SPECIAL_MACHINES.slice(0, count);
+/** `domain`: a customer tenant's estate (generated names under that domain, none of the demo's named machines). */
+export function seedMachines(rng: Rng, count: number, now: number, domain?: string): { machines: SimMachine[]; internal: Map<string, MachineInternal> } {
+  const specs: MachineSpec[] = domain ? [] : SPECIAL_MACHINES.slice(0, count);
   for (let i = specs.length; i < count; i++) {
     const os = rng.pick(OS_MIX);
     const dept = rng.pick(DEPTS);
     const prefix = os.startsWith('WindowsServer') ? 'srv' : os === 'Linux' ? 'lnx' : os === 'macOS' ? 'mac' : 'ws';
-    const name = `${prefix}-${dept}-${String(rng.int(1, 9999)).padStart(4, '0')}.${SIM_DOMAIN}`;
+    const name = `${prefix}-${dept}-${String(rng.int(1, 9999)).padStart(4, '0')}.${domain ?? SIM_DOMAIN}`;
     if (specs.some((s) => s.name === name)) {
       i--;
       continue;

@@ -19,6 +19,7 @@ import { machineRoutes } from './routes/machines';
 import { indicatorRoutes } from './routes/indicators';
 import { entityRoutes } from './routes/entities';
 import type { Route } from './routes/route';
+import { contextForTenant } from './tenant-data';
 import type { RequestKind, RequestLogEntry, SimRequest, SimResponse } from './types';
 
 const ROUTES: Route[] = [...huntingRoutes, ...machineActionRoutes, ...alertRoutes, ...machineRoutes, ...indicatorRoutes, ...entityRoutes];
@@ -65,7 +66,7 @@ function dispatchApi(sim: SimContext, req: SimRequest): SimResponse {
   const denied = checkRoles(auth.principal, route.roles, 'mde', req);
   if (denied) return denied;
   const origin = req.origin;
-  return route.handler({ sim, req, principal: auth.principal, base: `${origin}${prefix}`, prefix }, params);
+  return route.handler({ sim: contextForTenant(sim, auth.principal.tenantId), req, principal: auth.principal, base: `${origin}${prefix}`, prefix }, params);
 }
 
 /** Graph alerts_v2 and incidents: route, authenticate, rate-limit, check the role, handle. */
@@ -88,7 +89,7 @@ function dispatchGraphSecurity(sim: SimContext, req: SimRequest, sub: string, cr
   }
   const denied = checkRoles(auth.principal, chosen.route.roles, 'graph', req);
   if (denied) return denied;
-  return chosen.route.handler({ sim, req, principal: auth.principal, crid, base: `${req.origin}/v1.0` }, chosen.params);
+  return chosen.route.handler({ sim: contextForTenant(sim, auth.principal.tenantId), req, principal: auth.principal, crid, base: `${req.origin}/v1.0` }, chosen.params);
 }
 
 function dispatchGraph(sim: SimContext, req: SimRequest): SimResponse {
@@ -110,7 +111,7 @@ function dispatchGraph(sim: SimContext, req: SimRequest): SimResponse {
   }
   const denied = checkRoles(auth.principal, ['ThreatHunting.Read.All'], 'graph', req);
   if (denied) return denied;
-  return graphHunting(sim, req, crid);
+  return graphHunting(contextForTenant(sim, auth.principal.tenantId), req, crid);
 }
 
 function route(sim: SimContext, req: SimRequest, kind: RequestKind, hooks: ControlHooks): SimResponse {

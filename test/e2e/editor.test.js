@@ -265,7 +265,9 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
         });
         return n;
       });
-      assert.equal(configCount, 1, `${ex.title}: the playbooks share one connection`);
+      // The playbooks share one connection; the partner playbook (10) brings its own partner connection.
+      const connections = new Set(examples.slice(0, examples.indexOf(ex) + 1).flatMap((e) => e.nodes.filter((n) => n.type === 'mde-config').map((n) => n.id)));
+      assert.equal(configCount, connections.size, `${ex.title}: the playbooks share one connection (a partner connection apart)`);
       await deploy(page);
       await screenshot(page, `07-example-${ex.file.slice(0, 2)}`);
     }

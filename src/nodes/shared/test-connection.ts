@@ -24,8 +24,9 @@ import { unmetRoleGroups } from '../../client/auth/permissions';
 import { NODE_REQUIREMENTS } from './node-permissions';
 import type { NodeAPI } from './node-types';
 import { proxySettingsFor } from './proxy-settings';
+import { adminConsentUrl, readConnectionMode, readPartnerTenants, type PartnerTenant } from './partner-settings';
 
-type Body = ConfigProperties & ConfigCredentials & { id?: unknown; proxy?: unknown };
+type Body = ConfigProperties & ConfigCredentials & { id?: unknown; proxy?: unknown; mode?: unknown; tenants?: unknown };
 
 const CREDENTIAL_KEYS: (keyof ConfigCredentials)[] = ['clientSecret', 'certificatePem', 'privateKeyPem', 'privateKeyPassphrase', 'thumbprint'];
 
@@ -75,7 +76,8 @@ function storedCredentialSettings(RED: NodeAPI, body: Body, secrets: string[]): 
   if (!node || node.type !== 'mde-config' || typeof node.connection !== 'function') {
     throw new MdeInputError(translate(RED, 'mde-config.test.retype-not-deployed'), RETYPE_SECRET);
   }
-  const deployed = node.connection();
+  // A partner connection serves no tenant by itself: compare with the app's own (first tenant's) settings.
+  const deployed = node.partner ? node.partner.appConnection() : node.connection();
   const stored = (RED.nodes.getCredentials(id) as ConfigCredentials | undefined) ?? {};
   secrets.push(...secretValues(stored));
   const creds: ConfigCredentials = {};
@@ -107,7 +109,15 @@ function typedSettings(RED: NodeAPI, body: Body): ConnectionSettings {
     const posted = body[key];
     if (typeof posted === 'string') creds[key] = posted;
   }
-  return { ...buildConnectionSettings(body, creds), proxy: proxySettingsFor(RED, body.proxy), rateLimits: false };
+  const props = partnerMode(body) ? { ...body, tenantId: body.tenantId || PARTNER_PLACEHOLDER_TENANT } : body;
+  return { ...buildConnectionSettings(props, creds), proxy: proxySettingsFor(RED, body.proxy), rateLimits: false };
+}
+
+/** Partner mode leaves the home tenant optional; the tests use each customer tenant instead. */
+const PARTNER_PLACEHOLDER_TENANT = 'partner.invalid';
+
+function partnerMode(body: Body): boolean {
+  return readConnectionMode(body.mode) === 'partner';
 }
 
 export function registerTestConnectionRoute(RED: NodeAPI): void {
@@ -119,7 +129,10 @@ export function registerTestConnectionRoute(RED: NodeAPI): void {
     }
     const usesStored = CREDENTIAL_KEYS.some((key) => body[key] === PASSWORD_PLACEHOLDER);
     void Promise.resolve()
-      .then(() => runTest(usesStored ? storedCredentialSettings(RED, body, secrets) : typedSettings(RED, body)))
+      .then(() => {
+        const settings = usesStored ? storedCredentialSettings(RED, body, secrets) : typedSettings(RED, body);
+        return partnerMode(body) ? runPartnerTest(settings, readPartnerTenants(body.tenants, settings.cloud.cloud)) : runTest(settings);
+      })
       .then(
         (result) => res.json(scrub(result, secrets)),
         (err: unknown) => res.json(scrub({ ok: false, error: errorJson(err) }, secrets)),
@@ -152,4 +165,48 @@ async function runTest(settings: ConnectionSettings): Promise<Record<string, unk
   } finally {
     await connection.close();
   }
+}
+
+/** AADSTS codes that mean "an administrator of this tenant has to consent (again)". */
+const CONSENT_CODES = new Set([7000229, 65001, 650052, 700016]);
+
+/** The connection settings of one customer tenant: its ID, and its own cloud / region when it has one. */
+export function tenantSettings(settings: ConnectionSettings, tenant: PartnerTenant): ConnectionSettings {
+  const cloudName = tenant.cloud ?? settings.cloud.cloud;
+  const region = cloudName === 'commercial' ? (tenant.region ?? (settings.cloud.cloud === 'commercial' ? settings.cloud.region : '')) : undefined;
+  return { ...settings, tenantId: tenant.tenant, cloud: { ...settings.cloud, cloud: cloudName, region } };
+}
+
+/**
+ * Test connection of a partner connection: every customer tenant, side by side. Per tenant: a
+ * token or the AADSTS reason, the roles against what the nodes need, and the admin consent link
+ * for a tenant that has not consented (or lacks roles). One tenant's failure never hides another's.
+ */
+async function runPartnerTest(settings: ConnectionSettings, tenants: PartnerTenant[]): Promise<Record<string, unknown>> {
+  const results = await Promise.all(
+    tenants.map(async (tenant) => {
+      const scoped = tenantSettings(settings, tenant);
+      let result: Record<string, unknown>;
+      try {
+        result = await runTest(scoped);
+      } catch (err) {
+        result = { ok: false, error: errorJson(err) };
+      }
+      const error = result.error as { aadsts?: number; code?: string } | undefined;
+      const nodes = (result.nodes as { ok: boolean }[] | undefined) ?? [];
+      const rolesMissing = result.ok === true && nodes.some((n) => !n.ok);
+      const notConsented = error?.aadsts !== undefined && CONSENT_CODES.has(error.aadsts);
+      const consent = notConsented ? 'missing' : result.ok === true ? (rolesMissing ? 'partial' : 'granted') : 'unknown';
+      let consentUrl: string | undefined;
+      if (consent === 'missing' || consent === 'partial') {
+        try {
+          consentUrl = adminConsentUrl(resolveCloud(scoped.cloud).authorityHost, tenant.tenant, settings.clientId);
+        } catch {
+          consentUrl = undefined;
+        }
+      }
+      return { tenant: tenant.tenant, name: tenant.name, consent, ...(consentUrl ? { consentUrl } : {}), ...result } as Record<string, unknown>;
+    }),
+  );
+  return { ok: results.every((r) => r.ok === true && r.consent === 'granted'), partner: true, tenants: results };
 }
