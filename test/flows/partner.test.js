@@ -259,6 +259,44 @@ describe('partner (MSSP) connections', () => {
     assert.equal(sim.tenant(TAILSPIN.id).state.indicators.length, 1);
   });
 
+  it('a machine action pending in a customer tenant is resumed after a restart in that tenant, sent once, tagged with it', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 1500, inProgressMs: 300 } });
+    const machine = sim.tenant(TAILSPIN.id).state.machines.find((m) => /^Windows/.test(m.osPlatform) && !(m.machineTags || []).length);
+    const flow = [
+      tab,
+      partnerConfig(sim),
+      {
+        id: 'act', type: 'mde-machine-action', z: 'tab', name: '', config: 'cfg', action: 'scan', scanType: 'Quick',
+        machine: 'machineId', machineType: 'msg', machineBy: 'id', sha1: 'sha1', sha1Type: 'msg', actionId: 'actionId', actionIdType: 'msg',
+        liveScript: '', liveArgs: '', livePath: '', comment: 'partner resume', wait: true, timeoutSeconds: 30, pollSeconds: 0.05,
+        dryRun: false, protectedIds: '', protectedNames: '', protectedTags: '', allowOffboard: false, allowLiveResponse: false, wires: [['ok']],
+      },
+      { id: 'ok', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+    const stateDir = useFreshStateDir();
+    const journal = () => {
+      const file = require('node:path').join(stateDir, 'mde-action-journal.json');
+      return require('node:fs').existsSync(file) ? require('node:fs').readFileSync(file, 'utf8') : '';
+    };
+    await helper.load([nodes.config, nodes.machineAction], flow, secretCredentials(PARTNER.secret));
+    helper.getNode('act').receive({ tenantId: TAILSPIN.id, machineId: machine.id, topic: 'across restart' });
+    for (let i = 0; i < 500 && !journal().includes('"actionId"'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(journal(), new RegExp(`act\\|tenant:${TAILSPIN.id}`), 'the record is kept under the tenant');
+    await helper.unload();
+    helper.settings({ mdeConfigStateDir: stateDir });
+    await helper.load([nodes.config, nodes.machineAction], flow, secretCredentials(PARTNER.secret));
+    const msg = await nextMessage(helper.getNode('ok'), 20000);
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(msg.mde.tenantId, TAILSPIN.id);
+    assert.equal(msg.topic, 'across restart');
+    assert.equal(msg.payload.status, 'Succeeded');
+    const scans = apiRequests(sim, (r) => r.method === 'POST' && /runAntiVirusScan$/i.test(r.path));
+    assert.deepEqual(scans.map((r) => r.tenantId), [TAILSPIN.id], 'sent once, in Tailspin');
+    assert.equal(sim.tenant(TAILSPIN.id).state.actions.length, 1);
+  });
+
   describe('Test connection (consent status per tenant)', () => {
     const PLACEHOLDER = '__PWRD__';
     const dialog = (overrides = {}) => {

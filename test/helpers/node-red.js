@@ -25,6 +25,8 @@ const nodes = {
   request: require(path.join(dist, 'mde-request.js')),
   machines: require(path.join(dist, 'mde-machines.js')),
   indicators: require(path.join(dist, 'mde-indicators.js')),
+  machineAction: require(path.join(dist, 'mde-machine-action.js')),
+  entities: require(path.join(dist, 'mde-entities.js')),
 };
 const allNodes = Object.values(nodes);
 
