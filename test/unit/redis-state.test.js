@@ -49,14 +49,17 @@ describe('shared state on Redis', { skip: redisSkip }, () => {
   it('rate windows are shared: a budget of 3 is used up by two clients together, a refund frees a slot, a pause holds both', async () => {
     const [a, b] = await pair();
     const budgets = [{ limit: 3, windowMs: 60_000 }];
-    assert.equal(await a.reserveRate('alerts', budgets, 'g1'), 0);
-    assert.equal(await b.reserveRate('alerts', budgets, 'g2'), 0);
-    assert.equal(await a.reserveRate('alerts', budgets, 'g3'), 0);
-    assert.ok((await b.reserveRate('alerts', budgets, 'g4')) > 0, 'the fourth waits');
-    await a.refundRate('alerts', 'g3');
-    assert.equal(await b.reserveRate('alerts', budgets, 'g4'), 0, 'a refunded slot is free again');
+    assert.equal((await a.reserveRate('alerts', budgets, 'g1', 1)).granted, 1);
+    assert.equal((await b.reserveRate('alerts', budgets, 'g2', 5)).granted, 2, 'only the room left is granted');
+    const full = await a.reserveRate('alerts', budgets, 'g3', 1);
+    assert.equal(full.granted, 0, 'the fourth waits');
+    assert.ok(full.waitMs > 0);
+    await a.refundRate('alerts', 'g2:1');
+    assert.equal((await b.reserveRate('alerts', budgets, 'g4', 3)).granted, 1, 'a refunded slot is free again');
     await b.pauseRate('other', 30_000);
-    assert.ok((await a.reserveRate('other', budgets, 'p1')) > 0, 'a Retry-After pause holds the other client too');
+    const paused = await a.reserveRate('other', budgets, 'p1', 1);
+    assert.equal(paused.granted, 0, 'a Retry-After pause holds the other client too');
+    assert.ok(paused.waitMs > 0);
   });
 
   it('the cap is one count for both clients, and a contradictory request is seen by the other', async () => {

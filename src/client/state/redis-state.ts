@@ -19,16 +19,20 @@ import {
 
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: grants zset, pause key. ARGV: member, n, then limit/window pairs. Returns 0 (granted) or ms to wait.
+// KEYS: grants zset, pause key. ARGV: member prefix, wanted, n, then limit/window pairs.
+// Grants as many of `wanted` as every window has room for (members prefix:0 ... prefix:k-1), all
+// at once. Returns {granted, 0}, or {0, ms until a slot frees}.
 const RESERVE_RATE = `${NOW}
 local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused end
-local n = tonumber(ARGV[2])
+if paused > 0 then return {0, paused} end
+local wanted = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local maxw = 0
 local wait = 0
+local room = wanted
 for i = 0, n - 1 do
-  local limit = tonumber(ARGV[3 + 2 * i])
-  local win = tonumber(ARGV[4 + 2 * i])
+  local limit = tonumber(ARGV[4 + 2 * i])
+  local win = tonumber(ARGV[5 + 2 * i])
   if win > maxw then maxw = win end
   local lo = '(' .. (now - win)
   local count = redis.call('ZCOUNT', KEYS[1], lo, '+inf')
@@ -37,13 +41,16 @@ for i = 0, n - 1 do
     local freeIn = tonumber(r[2]) + win - now
     if freeIn < 1 then freeIn = 1 end
     if freeIn > wait then wait = freeIn end
+    room = 0
+  elseif limit - count < room then
+    room = limit - count
   end
 end
-if wait > 0 then return wait end
+if room <= 0 then return {0, wait} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - maxw)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
+for i = 0, room - 1 do redis.call('ZADD', KEYS[1], now, ARGV[1] .. ':' .. i) end
 redis.call('PEXPIRE', KEYS[1], maxw + 5000)
-return 0`;
+return {room, 0}`;
 
 // KEYS: grants. ARGV: member, agoMs. Only moves a grant later (never earlier than it was granted).
 const REDATE_RATE = `${NOW}
@@ -115,7 +122,7 @@ if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1]
 return 1`;
 
 interface Scripts {
-  mdeReserveRate(grants: string, pause: string, ...args: (string | number)[]): Promise<number>;
+  mdeReserveRate(grants: string, pause: string, ...args: (string | number)[]): Promise<[number, number]>;
   mdeRedateRate(grants: string, member: string, agoMs: number): Promise<number>;
   mdePauseRate(pause: string, ms: number): Promise<number>;
   mdeAddGrants(grants: string, ...args: (string | number)[]): Promise<number>;
@@ -172,7 +179,8 @@ export class RedisSharedState implements SharedState {
       // Keep trying, never more than 1 s apart, so recovery is seen quickly.
       retryStrategy: (times: number) => Math.min(100 * times, 1_000),
       reconnectOnError: () => false,
-      enableAutoPipelining: false,
+      // Commands issued in one tick (re-dating many answered calls) share one round trip.
+      enableAutoPipelining: true,
     };
     if (settings.password) options.password = settings.password;
     if (settings.username) options.username = settings.username;
@@ -229,10 +237,13 @@ export class RedisSharedState implements SharedState {
     }
   }
 
-  reserveRate(scope: string, budgets: RateBudget[], member: string): Promise<number> {
-    const args: (string | number)[] = [member, budgets.length];
+  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted = 1): Promise<{ granted: number; waitMs: number }> {
+    const args: (string | number)[] = [memberPrefix, Math.max(1, Math.floor(wanted)), budgets.length];
     for (const b of budgets) args.push(b.limit, Math.round(b.windowMs));
-    return this.run('reserving a rate slot', async () => Number(await this.redis.mdeReserveRate(this.key('rate', scope), this.key('pause', scope), ...args)));
+    return this.run('reserving a rate slot', async () => {
+      const [granted, waitMs] = await this.redis.mdeReserveRate(this.key('rate', scope), this.key('pause', scope), ...args);
+      return { granted: Number(granted), waitMs: Number(waitMs) };
+    });
   }
 
   async redateRate(scope: string, member: string, agoMs: number): Promise<void> {

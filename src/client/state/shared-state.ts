@@ -52,8 +52,11 @@ export interface SharedState {
   ready(): Promise<void>;
 
   // --- rate windows (scope = origin + family)
-  /** Reserves a slot in every window of `scope` and returns 0, or the ms until one frees (nothing reserved). */
-  reserveRate(scope: string, budgets: RateBudget[], member: string): Promise<number>;
+  /**
+   * Reserves up to `wanted` slots (members `<prefix>:0` ...) that fit in every window of `scope`,
+   * atomically; none free: `granted` 0 and the ms until one frees.
+   */
+  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted?: number): Promise<{ granted: number; waitMs: number }>;
   /** Moves a granted slot to `agoMs` before now (the service counted the call when it answered). */
   redateRate(scope: string, member: string, agoMs: number): Promise<void>;
   refundRate(scope: string, member: string): Promise<void>;

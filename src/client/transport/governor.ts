@@ -304,6 +304,8 @@ function withMargin(budgets: RateBudget[], ratio: number): RateBudget[] {
 
 /** How long a waiter sleeps at most before asking Redis again (another instance may refund). */
 const MAX_SHARED_WAIT_MS = 1_000;
+/** Most grants one round trip hands out. */
+const MAX_SHARED_BATCH = 100;
 
 /**
  * Sliding windows kept in Redis: each grant is reserved by one Lua script (check every window +
@@ -412,42 +414,43 @@ export class SharedRateGovernor implements Governor {
     this.pumping = true;
     try {
       while (this.queue.length && !this.closed) {
-        const w = this.queue[0]!;
         if (this.shared.health !== 'up') {
           this.handOver(this.queue.shift()!);
           continue;
         }
-        const member = randomUUID();
-        let waitMs: number;
+        // One round trip grants as many queued requests as the windows have room for.
+        const prefix = randomUUID();
+        let reply: { granted: number; waitMs: number };
         try {
-          waitMs = await this.shared.reserveRate(this.scope, this.budgets, member);
+          reply = await this.shared.reserveRate(this.scope, this.budgets, prefix, Math.min(this.queue.length, MAX_SHARED_BATCH));
         } catch {
-          // Redis went away between the health check and the call: this one goes local too.
-          if (this.queue[0] === w) this.handOver(this.queue.shift()!);
+          // Redis went away between the health check and the call: the head goes local.
+          if (this.queue.length) this.handOver(this.queue.shift()!);
           continue;
         }
-        if (this.queue[0] !== w) {
-          // Aborted while Redis answered: give the slot back.
-          if (waitMs === 0) this.shared.refundRate(this.scope, member).catch(() => undefined);
-          continue;
-        }
-        if (waitMs === 0) {
-          this.queue.shift();
-          const now = this.clock.now();
-          const waited = now - w.enqueuedAt;
+        for (let i = 0; i < reply.granted; i++) {
+          const member = `${prefix}:${i}`;
+          const w = this.queue.shift();
+          if (!w) {
+            // Aborted while Redis answered: give the slot back.
+            this.shared.refundRate(this.scope, member).catch(() => undefined);
+            continue;
+          }
+          const waited = this.clock.now() - w.enqueuedAt;
           this.stats.granted++;
           this.stats.sharedGrants++;
           this.stats.maxWaitMs = Math.max(this.stats.maxWaitMs, waited);
           w.cleanup?.();
           w.resolve(this.sharedSlot(member));
-          continue;
         }
-        if (!w.notified) {
-          w.notified = true;
+        if (reply.granted > 0 || !this.queue.length) continue;
+        const head = this.queue[0]!;
+        if (!head.notified) {
+          head.notified = true;
           this.stats.queuedTotal++;
-          w.opts.onQueued?.({ waitMs, queued: this.queue.length, reason: 'rate-budget' });
+          head.opts.onQueued?.({ waitMs: reply.waitMs, queued: this.queue.length, reason: 'rate-budget' });
         }
-        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(waitMs, MAX_SHARED_WAIT_MS)));
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(Math.max(1, reply.waitMs), MAX_SHARED_WAIT_MS)));
       }
     } finally {
       this.pumping = false;
