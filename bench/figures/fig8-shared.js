@@ -6,12 +6,14 @@
 // cost of the shared governor per call against the local one: one instance, 500 messages, budget
 // far above the load (no waiting), shared governor / local governor. Ratios only.
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, outcome, ourAlertsFlow, configCredentials, median, round } = require('../lib/common');
 
 const jobs = {
-  /** One instance: boots, takes a token, waits for the common start time, sends its share. */
-  async instance({ sim, messages, budget, windowMs, redisUrl, keyPrefix, startAt }) {
+  /** One instance: boots, takes a token, says it is ready, waits for the common start, sends its share. */
+  async instance({ sim, messages, budget, windowMs, redisUrl, keyPrefix, barrier, index }) {
     const settings = { mdeConfigRateLimits: { alerts: [{ limit: budget, windowMs }] } };
     if (redisUrl) settings.mdeDefender = { redis: { url: redisUrl, keyPrefix } };
     const nr = await startNodeRed({ flows: ourAlertsFlow(sim, { maxResults: 10, pageSize: 10 }), credentials: configCredentials(), settings });
@@ -20,6 +22,14 @@ const jobs = {
     const cfg = nr.node('cfg');
     await cfg.connection().getToken('mde');
     if (cfg.sharedState()) await cfg.sharedState().ready();
+    let startAt = Date.now();
+    if (barrier) {
+      // Every instance boots first (4 Node-REDs on a busy machine take a while); then one start.
+      fs.writeFileSync(path.join(barrier, `${index}.ready`), '');
+      const go = path.join(barrier, 'go');
+      while (!fs.existsSync(go)) await new Promise((r) => setTimeout(r, 20));
+      startAt = Number(fs.readFileSync(go, 'utf8'));
+    }
     const lateMs = Date.now() - startAt;
     if (lateMs < 0) await new Promise((r) => setTimeout(r, -lateMs));
     const t0 = Date.now();
@@ -35,14 +45,23 @@ const jobs = {
 };
 
 async function group(ctx, sim, { count, messages, budget, windowMs, redisUrl, keyPrefix }) {
-  // A common start a little ahead, so every instance has booted (checked: lateMs).
-  const startAt = Date.now() + 15_000;
+  const barrier = fs.mkdtempSync(path.join(os.tmpdir(), 'mde-fig8-'));
   const share = (i) => Math.floor(messages / count) + (i < messages % count ? 1 : 0);
-  const results = await Promise.all(
-    Array.from({ length: count }, (_, i) => ctx.child(__filename, 'instance', { sim, messages: share(i), budget, windowMs, redisUrl, keyPrefix, startAt }, { timeoutMs: 600_000 })),
+  const running = Promise.all(
+    Array.from({ length: count }, (_, i) => ctx.child(__filename, 'instance', { sim, messages: share(i), budget, windowMs, redisUrl, keyPrefix, barrier, index: i }, { timeoutMs: 600_000 })),
   );
-  const start = Math.max(startAt, Math.min(...results.map((r) => r.startedAt)));
-  return { ms: Math.max(...results.map((r) => r.finishedAt)) - start, late: Math.max(...results.map((r) => r.lateMs)), results };
+  let failed;
+  running.catch((e) => (failed = e));
+  while (fs.readdirSync(barrier).filter((f) => f.endsWith('.ready')).length < count) {
+    if (failed) throw failed;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const startAt = Date.now() + 300;
+  fs.writeFileSync(path.join(barrier, 'go.tmp'), String(startAt));
+  fs.renameSync(path.join(barrier, 'go.tmp'), path.join(barrier, 'go'));
+  const results = await running;
+  fs.rmSync(barrier, { recursive: true, force: true });
+  return { ms: Math.max(...results.map((r) => r.finishedAt)) - startAt, late: Math.max(...results.map((r) => r.lateMs)), results };
 }
 
 async function run(ctx) {
@@ -77,7 +96,7 @@ async function run(ctx) {
       for (const kind of ['local', 'shared']) {
         await sim.setRateLimits(false);
         const x = await ctx.child(__filename, 'instance', {
-          sim, messages, budget: unbounded.alerts[0].limit, windowMs: unbounded.alerts[0].windowMs, redisUrl: kind === 'shared' ? redis.url : undefined, keyPrefix: `cost${++n}`, startAt: 0,
+          sim, messages, budget: unbounded.alerts[0].limit, windowMs: unbounded.alerts[0].windowMs, redisUrl: kind === 'shared' ? redis.url : undefined, keyPrefix: `cost${++n}`,
         }, { timeoutMs: 600_000 });
         raw[kind].push(x);
         ctx.log(`  ${kind} governor, rep ${r + 1}: ${Math.round(x.ms)} ms for ${messages} calls (${(x.ms / messages).toFixed(2)} ms per call)`);

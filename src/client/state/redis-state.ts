@@ -19,20 +19,23 @@ import {
 
 const NOW = `local t = redis.call('TIME'); local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-// KEYS: grants zset, pause key. ARGV: member prefix, wanted, n, then limit/window pairs.
+// KEYS: grants zset, pause key. ARGV: member prefix, wanted, horizon, n, then limit/window pairs.
 // Grants as many of `wanted` as every window has room for (members prefix:0 ... prefix:k-1), all
-// at once. Returns {granted, 0}, or {0, ms until a slot frees}.
+// at once, dated `horizon` ms ahead: a call still on the wire counts as late as it may be counted
+// by the service, until its answer re-dates it. Returns {granted, 0, now}, or {0, ms until a
+// slot frees, now} (now: the server's clock, for the callers' offset).
 const RESERVE_RATE = `${NOW}
 local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return {0, paused} end
+if paused > 0 then return {0, paused, now} end
 local wanted = tonumber(ARGV[2])
-local n = tonumber(ARGV[3])
+local horizon = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
 local maxw = 0
 local wait = 0
 local room = wanted
 for i = 0, n - 1 do
-  local limit = tonumber(ARGV[4 + 2 * i])
-  local win = tonumber(ARGV[5 + 2 * i])
+  local limit = tonumber(ARGV[5 + 2 * i])
+  local win = tonumber(ARGV[6 + 2 * i])
   if win > maxw then maxw = win end
   local lo = '(' .. (now - win)
   local count = redis.call('ZCOUNT', KEYS[1], lo, '+inf')
@@ -46,17 +49,14 @@ for i = 0, n - 1 do
     room = limit - count
   end
 end
-if room <= 0 then return {0, wait} end
+if room <= 0 then return {0, wait, now} end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - maxw)
-for i = 0, room - 1 do redis.call('ZADD', KEYS[1], now, ARGV[1] .. ':' .. i) end
-redis.call('PEXPIRE', KEYS[1], maxw + 5000)
-return {room, 0}`;
+for i = 0, room - 1 do redis.call('ZADD', KEYS[1], now + horizon, ARGV[1] .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], maxw + horizon + 5000)
+return {room, 0, now}`;
 
-// KEYS: grants. ARGV: member, agoMs. Only moves a grant later (never earlier than it was granted).
-const REDATE_RATE = `${NOW}
-local at = now - tonumber(ARGV[2])
-local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if cur and at > tonumber(cur) then redis.call('ZADD', KEYS[1], 'XX', at, ARGV[1]) end
+// KEYS: grants. ARGV: member, at (server clock). The answer's time replaces the horizon.
+const REDATE_RATE = `redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[2]), ARGV[1])
 return 0`;
 
 // KEYS: pause key. ARGV: ms.
@@ -122,8 +122,8 @@ if ARGV[3] == '1' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1]
 return 1`;
 
 interface Scripts {
-  mdeReserveRate(grants: string, pause: string, ...args: (string | number)[]): Promise<[number, number]>;
-  mdeRedateRate(grants: string, member: string, agoMs: number): Promise<number>;
+  mdeReserveRate(grants: string, pause: string, ...args: (string | number)[]): Promise<[number, number, number]>;
+  mdeRedateRate(grants: string, member: string, at: number): Promise<number>;
   mdePauseRate(pause: string, ms: number): Promise<number>;
   mdeAddGrants(grants: string, ...args: (string | number)[]): Promise<number>;
   mdeReserveCap(cap: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
@@ -237,17 +237,17 @@ export class RedisSharedState implements SharedState {
     }
   }
 
-  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted = 1): Promise<{ granted: number; waitMs: number }> {
-    const args: (string | number)[] = [memberPrefix, Math.max(1, Math.floor(wanted)), budgets.length];
+  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted = 1, horizonMs = 0): Promise<{ granted: number; waitMs: number; serverNow: number }> {
+    const args: (string | number)[] = [memberPrefix, Math.max(1, Math.floor(wanted)), Math.max(0, Math.round(horizonMs)), budgets.length];
     for (const b of budgets) args.push(b.limit, Math.round(b.windowMs));
     return this.run('reserving a rate slot', async () => {
-      const [granted, waitMs] = await this.redis.mdeReserveRate(this.key('rate', scope), this.key('pause', scope), ...args);
-      return { granted: Number(granted), waitMs: Number(waitMs) };
+      const [granted, waitMs, serverNow] = await this.redis.mdeReserveRate(this.key('rate', scope), this.key('pause', scope), ...args);
+      return { granted: Number(granted), waitMs: Number(waitMs), serverNow: Number(serverNow) };
     });
   }
 
-  async redateRate(scope: string, member: string, agoMs: number): Promise<void> {
-    await this.run('re-dating a rate slot', () => this.redis.mdeRedateRate(this.key('rate', scope), member, Math.max(0, Math.round(agoMs))));
+  async redateRate(scope: string, member: string, atServerMs: number): Promise<void> {
+    await this.run('re-dating a rate slot', () => this.redis.mdeRedateRate(this.key('rate', scope), member, Math.round(atServerMs)));
   }
 
   async refundRate(scope: string, member: string): Promise<void> {

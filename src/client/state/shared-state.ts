@@ -54,11 +54,12 @@ export interface SharedState {
   // --- rate windows (scope = origin + family)
   /**
    * Reserves up to `wanted` slots (members `<prefix>:0` ...) that fit in every window of `scope`,
-   * atomically; none free: `granted` 0 and the ms until one frees.
+   * atomically, dated `horizonMs` ahead until their answer re-dates them; none free: `granted` 0
+   * and the ms until one frees. `serverNow`: the store's clock (ms) when it answered.
    */
-  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted?: number): Promise<{ granted: number; waitMs: number }>;
-  /** Moves a granted slot to `agoMs` before now (the service counted the call when it answered). */
-  redateRate(scope: string, member: string, agoMs: number): Promise<void>;
+  reserveRate(scope: string, budgets: RateBudget[], memberPrefix: string, wanted?: number, horizonMs?: number): Promise<{ granted: number; waitMs: number; serverNow: number }>;
+  /** Dates a granted slot at `atServerMs` (the store's clock): when the service answered the call. */
+  redateRate(scope: string, member: string, atServerMs: number): Promise<void>;
   refundRate(scope: string, member: string): Promise<void>;
   /** A 429 + Retry-After: every instance holds this scope for `ms`. */
   pauseRate(scope: string, ms: number): Promise<void>;

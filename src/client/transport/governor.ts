@@ -302,8 +302,8 @@ function withMargin(budgets: RateBudget[], ratio: number): RateBudget[] {
   return budgets.map((b) => ({ limit: b.limit, windowMs: b.windowMs + Math.min(1_000, Math.max(100, Math.round(b.windowMs * ratio))) }));
 }
 
-/** How long a waiter sleeps at most before asking Redis again (another instance may refund). */
-const MAX_SHARED_WAIT_MS = 1_000;
+/** How long a waiter sleeps at most before asking Redis again (other instances' answers re-date their slots). */
+const MAX_SHARED_WAIT_MS = 200;
 /** Most grants one round trip hands out. */
 const MAX_SHARED_BATCH = 100;
 
@@ -327,6 +327,11 @@ export class SharedRateGovernor implements Governor {
   private localGrants: number[] = [];
   private readonly offHealth: () => void;
   private closed = false;
+  /** How far ahead a grant is dated until its answer re-dates it (the shortest window). */
+  private readonly horizonMs: number;
+  private offset: number | undefined;
+  private offsetRtt = Infinity;
+  private offsetAt = 0;
   readonly stats = { granted: 0, queuedTotal: 0, maxQueue: 0, maxWaitMs: 0, pauses: 0, sharedGrants: 0, localGrants: 0 };
 
   constructor(
@@ -338,6 +343,7 @@ export class SharedRateGovernor implements Governor {
   ) {
     this.budgets = withMargin(budgets, 0.02);
     this.maxWindow = Math.max(...this.budgets.map((b) => b.windowMs));
+    this.horizonMs = Math.min(30_000, ...this.budgets.map((b) => b.windowMs));
     const share = shared.localShare;
     this.fallback = new RateGovernor(
       budgets.map((b) => ({ limit: Math.max(1, Math.floor(b.limit * share)), windowMs: b.windowMs })),
@@ -420,9 +426,11 @@ export class SharedRateGovernor implements Governor {
         }
         // One round trip grants as many queued requests as the windows have room for.
         const prefix = randomUUID();
-        let reply: { granted: number; waitMs: number };
+        let reply: { granted: number; waitMs: number; serverNow: number };
+        const askedAt = this.clock.now();
         try {
-          reply = await this.shared.reserveRate(this.scope, this.budgets, prefix, Math.min(this.queue.length, MAX_SHARED_BATCH));
+          reply = await this.shared.reserveRate(this.scope, this.budgets, prefix, Math.min(this.queue.length, MAX_SHARED_BATCH), this.horizonMs);
+          this.learnOffset(askedAt, this.clock.now(), reply.serverNow);
         } catch {
           // Redis went away between the health check and the call: the head goes local.
           if (this.queue.length) this.handOver(this.queue.shift()!);
@@ -471,13 +479,29 @@ export class SharedRateGovernor implements Governor {
     return this.shared === shared;
   }
 
+  /**
+   * Store clock - local clock, from the reply with the shortest round trip seen in the last
+   * minute: answers are re-dated on the store's clock, so instances never need synchronised clocks.
+   */
+  private learnOffset(sentAt: number, receivedAt: number, serverNow: number): void {
+    const rtt = receivedAt - sentAt;
+    const stale = receivedAt - this.offsetAt > 60_000;
+    if (this.offset === undefined || stale || rtt <= this.offsetRtt) {
+      this.offset = serverNow - (sentAt + rtt / 2);
+      this.offsetRtt = rtt;
+      this.offsetAt = receivedAt;
+    }
+  }
+
   private sharedSlot(member: string): RateSlot {
     let settled = false;
     return {
       counted: (answeredAgoMs = 0) => {
         if (settled) return;
         settled = true;
-        this.shared.redateRate(this.scope, member, answeredAgoMs).catch(() => undefined);
+        // The local time of the answer, on the store's clock (the command may run later).
+        const at = this.clock.now() - Math.max(0, answeredAgoMs) + (this.offset ?? 0);
+        this.shared.redateRate(this.scope, member, at).catch(() => undefined);
       },
       refunded: () => {
         if (settled) return;
