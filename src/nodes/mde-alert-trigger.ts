@@ -97,11 +97,29 @@ export = function register(RED: NodeAPI): void {
     const leaseToken = randomUUID();
     let holding = false;
     let renewTimer: NodeJS.Timeout | undefined;
+    /** The poller of this instance's last turn as holder (its checkpoint, should Redis lose it). */
+    let lastPoller: AlertPoller<PolledItem> | undefined;
+    let graceUntil = 0;
+    if (shared) {
+      const state = shared;
+      let wasDown = false;
+      const off = state.onHealth((h) => {
+        if (h === 'down') wasDown = true;
+        else if (h === 'up' && wasDown) graceUntil = Date.now() + state.leaseMs;
+      });
+      node.on('close', off);
+    }
 
     /** Takes or renews the lease. False: another instance holds it, or Redis is unreachable. */
     async function holdLease(state: SharedState): Promise<boolean> {
       let held = false;
       let down = false;
+      if (!holding && !lastPoller && Date.now() < graceUntil) {
+        // Redis just came back: the instance that held the lease (and knows the checkpoint, should
+        // Redis have lost it) gets one lease time to take it again first.
+        status.waiting(translate(RED, `${TYPE}.status.standby`));
+        return false;
+      }
       try {
         held = await state.holdLease(leaseName, leaseToken, state.leaseMs);
       } catch {
@@ -109,7 +127,19 @@ export = function register(RED: NodeAPI): void {
       }
       if (held && !holding) {
         // Taking over: read the checkpoint the previous holder left (nothing cached from before).
-        poller = makePoller(new SharedCheckpointStore(state, leaseName, leaseToken));
+        const sharedStore = new SharedCheckpointStore(state, leaseName, leaseToken);
+        // Redis restarted without persistence and this instance held the lease before: put back
+        // the checkpoint it had, so nothing is sent again from the look-back.
+        const previous = lastPoller?.checkpointSnapshot();
+        if (previous !== undefined) {
+          try {
+            if ((await sharedStore.load(pollerKey)) === undefined) await sharedStore.save(pollerKey, previous);
+          } catch {
+            // lost the lease or Redis again: the next cycle tries again
+          }
+        }
+        if (closing) return false;
+        poller = makePoller(sharedStore);
         holding = true;
         renewTimer = setInterval(() => void renew(state), Math.max(100, Math.floor(state.leaseMs / 3)));
       } else if (!held && holding) {
@@ -127,6 +157,7 @@ export = function register(RED: NodeAPI): void {
 
     function loseLease(): void {
       holding = false;
+      lastPoller = poller ?? lastPoller;
       poller = undefined;
       if (renewTimer) clearInterval(renewTimer);
       renewTimer = undefined;

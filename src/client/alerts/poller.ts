@@ -324,6 +324,14 @@ export class AlertPoller<T extends PolledItem> {
     return { checkpoint: cp.watermark, since: cp.lowerBound(this.options.overlapMs), remembered: cp.seen.size };
   }
 
+  /**
+   * The checkpoint as it stands in memory (what the store was last given), or undefined before
+   * the first load. A store that lost its data (a Redis restarted without persistence) gets it back.
+   */
+  checkpointSnapshot(): unknown {
+    return this.checkpoint ? (JSON.parse(JSON.stringify(this.checkpoint)) as unknown) : undefined;
+  }
+
   private serial<R>(job: () => Promise<R>): Promise<R> {
     const run = this.queue.then(job, job);
     this.queue = run.catch(() => undefined);
