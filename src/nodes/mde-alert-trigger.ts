@@ -121,6 +121,7 @@ export = function register(RED: NodeAPI): void {
         return false;
       }
       try {
+        if (state.health === 'connecting') await state.ready();
         held = await state.holdLease(leaseName, leaseToken, state.leaseMs);
       } catch {
         down = true;

@@ -49,7 +49,7 @@ describe('mde-alert-trigger across Node-RED instances (Redis lease)', { skip: re
   const topics = (instances) => instances.flatMap((i) => i.records('out').map((m) => m.topic));
   const isStandby = async (inst) => {
     const st = await inst.status('trigger');
-    return st && /standby/.test(st.text) ? 1 : 0;
+    return st && st.text === 'standby (another instance polls)' ? 1 : 0;
   };
 
   it('three instances: one polls, two stand by, and every alert is sent once across the group', async () => {
@@ -113,7 +113,7 @@ describe('mde-alert-trigger across Node-RED instances (Redis lease)', { skip: re
     for (const inst of instances) {
       await waitUntil(`${inst.name} says Redis is unreachable`, async () => {
         const st = await inst.status('trigger');
-        return st && /shared state unreachable/.test(st.text) ? 1 : 0;
+        return st && st.text === 'shared state unreachable: standing by' ? 1 : 0;
       }, 1, 60_000);
     }
     created.push(...sim.addAlerts(10).map((a) => a.id));

@@ -91,13 +91,15 @@ export class SharedActionLedger implements ActionLedger {
     this.pollMs = o.pollMs ?? 100;
   }
 
-  private up(action: string): void {
+  private async up(action: string): Promise<void> {
+    // Just deployed: the first connection is still being made; wait for it (or its failure).
+    if (this.shared.health === 'connecting') await this.shared.ready().catch(() => undefined);
     // Known down: refuse before the first round trip (which would fail the same way).
     if (this.shared.health !== 'up') throw new SharedStateUnavailableError(`${action} is refused (no destructive action without the shared cap and journal). Nothing was sent.`);
   }
 
   private async guarded<T>(action: string, op: () => Promise<T>): Promise<T> {
-    this.up(action);
+    await this.up(action);
     try {
       return await op();
     } catch (err) {
@@ -138,7 +140,7 @@ export class SharedActionLedger implements ActionLedger {
         if (holder.actionId) return { mine: false, actionId: holder.actionId };
         // Another instance is sending it now: wait for its action id (or for it to give up).
         await sleep(this.pollMs, signal);
-        this.up(`the ${actionType} request`);
+        await this.up(`the ${actionType} request`);
       }
     });
   }

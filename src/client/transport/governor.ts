@@ -368,7 +368,7 @@ export class SharedRateGovernor implements Governor {
 
   acquire(opts: AcquireOptions = {}): Promise<RateSlot> {
     if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
-    if (this.shared.health !== 'up' && this.queue.length === 0) return this.fallback.acquire(opts);
+    if (this.shared.health === 'down' && this.queue.length === 0) return this.fallback.acquire(opts);
     return new Promise<RateSlot>((resolve, reject) => {
       const w: Waiter = { resolve, reject, enqueuedAt: this.clock.now(), opts, notified: false };
       if (opts.signal) {
@@ -420,6 +420,8 @@ export class SharedRateGovernor implements Governor {
     this.pumping = true;
     try {
       while (this.queue.length && !this.closed) {
+        // Just deployed: wait for the first connection (or its failure) rather than go local.
+        if (this.shared.health === 'connecting') await this.shared.ready().catch(() => undefined);
         if (this.shared.health !== 'up') {
           this.handOver(this.queue.shift()!);
           continue;
