@@ -108,6 +108,43 @@ describe('shared state on Redis', { skip: redisSkip }, () => {
   });
 });
 
+describe('shared state keeps secrets out of Redis', { skip: redisSkip }, () => {
+  it('after rate, cap, intent, lease and checkpoint writes, no key or value holds the Redis password or a client secret', async () => {
+    const password = 'canary-redis-password-Zq7';
+    const redis = await startRedis({ password });
+    const ns = sharedNamespace('mde', TENANT, CLIENT, 'https://api.securitycenter.microsoft.com');
+    const state = new RedisSharedState({ url: redis.url, password }, ns);
+    try {
+      await state.ready();
+      await state.reserveRate('api:alerts', [{ limit: 5, windowMs: 60_000 }], 'p', 2);
+      await state.pauseRate('api:alerts', 1000);
+      await state.reserveCap('isolate', 5, 60_000, 'req-1');
+      await state.recordRequest('machine:m1', 'isolate', 60_000);
+      await state.claimIntent('m1:Isolate', 'req-1', 60_000);
+      await state.settleIntent('m1:Isolate', 'req-1', 'action-1', 60_000);
+      await state.holdLease('trigger:t', 'token-1', 60_000);
+      await new SharedCheckpointStore(state, 'trigger:t', 'token-1').save('t', { watermark: 'w', seen: [['a', 'b']] });
+      const IORedis = require('ioredis');
+      const reader = new IORedis(redis.url, { password, lazyConnect: true });
+      await reader.connect();
+      const keys = await reader.keys('*');
+      assert.ok(keys.length >= 6, `keys written: ${keys.join(', ')}`);
+      let everything = keys.join('\n');
+      for (const k of keys) {
+        const type = await reader.type(k);
+        if (type === 'string') everything += await reader.get(k);
+        else if (type === 'zset') everything += (await reader.zrange(k, 0, -1, 'WITHSCORES')).join(',');
+      }
+      reader.disconnect();
+      for (const k of keys) assert.ok(k.startsWith(`${ns}:`), `${k} is in the tenant + app namespace`);
+      assert.doesNotMatch(everything, /canary-redis-password|secret/i);
+    } finally {
+      await state.close();
+      await redis.close();
+    }
+  });
+});
+
 describe('shared state unreachable', () => {
   it('the governor grants on its local share of the budget; the ledger refuses (fail closed) with a clear error', async () => {
     const port = await freePort(); // nothing listens there
