@@ -13,6 +13,7 @@ const { sharedNamespace } = require(path.join(dist, 'client', 'state', 'shared-s
 const { SharedRateGovernor } = require(path.join(dist, 'client', 'transport', 'governor.js'));
 const { SharedActionLedger } = require(path.join(dist, 'client', 'safety', 'action-ledger.js'));
 const { SharedCheckpointStore } = require(path.join(dist, 'client', 'state', 'checkpoint-store.js'));
+const { SharedCapLedger } = require(path.join(dist, 'client', 'state', 'shared-caps.js'));
 const { readSharedStateSettings } = require(path.join(dist, 'nodes', 'shared', 'shared-state-settings.js'));
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -73,6 +74,21 @@ describe('shared state on Redis', { skip: redisSkip }, () => {
     const conflict = await lb.checkConflict('m1', 'release', 300_000);
     assert.equal(conflict.allowed, false);
     assert.equal(conflict.other, 'isolate');
+  });
+
+  it('per-action-type caps (take / count) are one count for both clients, and the isolate ledger uses the same Isolate counter', async () => {
+    const [a, b] = await pair();
+    const ca = new SharedCapLedger(a);
+    const cb = new SharedCapLedger(b);
+    const rule = { limit: 2, windowMs: 60_000 };
+    assert.deepEqual(await ca.take('RunAntiVirusScan', rule), { allowed: true });
+    assert.deepEqual(await cb.take('RunAntiVirusScan', rule), { allowed: true });
+    assert.deepEqual(await ca.take('RunAntiVirusScan', rule), { allowed: false, count: 2, limit: 2, windowMs: 60_000 });
+    assert.equal(await cb.count('RunAntiVirusScan', 60_000), 2);
+    assert.deepEqual(await cb.take('CollectInvestigationPackage', rule), { allowed: true }, 'each type has its own count');
+    const ledger = new SharedActionLedger(a, { cap: 2, capWindowMs: 60_000 });
+    assert.deepEqual(await ledger.reserve('m1', 'isolate', 'r1'), { allowed: true });
+    assert.equal(await cb.count('Isolate', 60_000), 1);
   });
 
   it('an intent: the second sender waits for the first one\'s action id and follows it', async () => {

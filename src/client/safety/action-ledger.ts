@@ -123,7 +123,8 @@ export class SharedActionLedger implements ActionLedger {
   reserve(machineId: string, verb: IsolationVerb, requestId: string): Promise<CapDecision> {
     return this.guarded(`the ${verb} request`, async () => {
       if (verb === 'isolate') {
-        const r = await this.shared.reserveCap('isolate', this.o.cap, this.o.capWindowMs, requestId);
+        // The same counter as SharedCapLedger's "Isolate" (per-action-type caps).
+        const r = await this.shared.reserveCap('type:Isolate', this.o.cap, this.o.capWindowMs, requestId);
         if (!r.allowed) return { allowed: false, count: r.count, limit: this.o.cap, windowMs: this.o.capWindowMs };
       }
       await this.shared.recordRequest(`machine:${machineId.toLowerCase()}`, verb, Math.max(this.o.capWindowMs, DAY_MS));

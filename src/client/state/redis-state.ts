@@ -80,6 +80,10 @@ redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], win + 5000)
 return {1, count + 1}`;
 
+// KEYS: cap zset. ARGV: window. Entries in the window.
+const COUNT_CAP = `${NOW}
+return redis.call('ZCOUNT', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf')`;
+
 // KEYS: request key. ARGV: verb, keepMs.
 const RECORD_REQUEST = `${NOW}
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. now, 'PX', tonumber(ARGV[2]))
@@ -127,6 +131,7 @@ interface Scripts {
   mdePauseRate(pause: string, ms: number): Promise<number>;
   mdeAddGrants(grants: string, ...args: (string | number)[]): Promise<number>;
   mdeReserveCap(cap: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
+  mdeCountCap(cap: string, windowMs: number): Promise<number>;
   mdeRecordRequest(key: string, verb: string, keepMs: number): Promise<number>;
   mdeLastRequest(key: string): Promise<[string, number] | null>;
   mdeClaimIntent(key: string, requestId: string, ttlMs: number): Promise<string | null>;
@@ -142,6 +147,7 @@ const SCRIPTS: Record<keyof Scripts, { numberOfKeys: number; lua: string }> = {
   mdePauseRate: { numberOfKeys: 1, lua: PAUSE_RATE },
   mdeAddGrants: { numberOfKeys: 1, lua: ADD_GRANTS },
   mdeReserveCap: { numberOfKeys: 1, lua: RESERVE_CAP },
+  mdeCountCap: { numberOfKeys: 1, lua: COUNT_CAP },
   mdeRecordRequest: { numberOfKeys: 1, lua: RECORD_REQUEST },
   mdeLastRequest: { numberOfKeys: 1, lua: LAST_REQUEST },
   mdeClaimIntent: { numberOfKeys: 1, lua: CLAIM_INTENT },
@@ -269,6 +275,10 @@ export class RedisSharedState implements SharedState {
       const [allowed, count] = await this.redis.mdeReserveCap(this.key('cap', cap), limit, Math.round(windowMs), member);
       return Number(allowed) === 1 ? { allowed: true, count: Number(count) } : { allowed: false, count: Number(count) };
     });
+  }
+
+  countCap(cap: string, windowMs: number): Promise<number> {
+    return this.run('reading the shared cap', async () => Number(await this.redis.mdeCountCap(this.key('cap', cap), Math.round(windowMs))));
   }
 
   async recordRequest(subject: string, verb: string, keepMs: number): Promise<void> {

@@ -69,6 +69,8 @@ export interface SharedState {
   // --- caps and recent requests of destructive actions
   /** Atomically: count the entries of `cap` in the window and, under `limit`, add `member`. */
   reserveCap(cap: string, limit: number, windowMs: number, member: string): Promise<CapReservation>;
+  /** Entries of `cap` in the window (status texts). */
+  countCap(cap: string, windowMs: number): Promise<number>;
   /** Records that `verb` was requested for `subject` (server time), kept `keepMs`. */
   recordRequest(subject: string, verb: string, keepMs: number): Promise<void>;
   /** The last request recorded for `subject`, with its age. */
