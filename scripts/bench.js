@@ -3,7 +3,7 @@
 // Every figure is a ratio against a baseline measured in the same run (median of several
 // repetitions); no absolute time is asserted. Prints a table and writes bench/results.json.
 //
-//   node scripts/bench.js                 all seven figures
+//   node scripts/bench.js                 all eight figures
 //   node scripts/bench.js --only 2,4      some figures
 //   node scripts/bench.js --quick         fewer messages / repetitions (smoke test of the harness)
 //   BENCH_CPU_PROF=1 node scripts/bench.js --only 4    CPU profiles of every child in bench/.work/prof
@@ -30,6 +30,7 @@ const FIGURES = [
   { id: '5', file: 'fig5-paging.js', title: 'Paging 25,000 alerts' },
   { id: '6', file: 'fig6-coldstart.js', title: 'Cold start' },
   { id: '7', file: 'fig7-trigger.js', title: 'Alert trigger: idle cost, latency, backlog' },
+  { id: '8', file: 'fig8-shared.js', title: 'Several instances on one tenant: shared budget (Redis)' },
 ];
 
 function parseArgs(argv) {

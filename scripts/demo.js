@@ -9,6 +9,12 @@
 // $MDE_SIM_PORT), --reset (re-deploy the playbooks even if you changed the flows; the old flows
 // are kept in a backup file), --rebuild (build even if dist/ looks current), --quiet (no
 // simulator alert lines).
+//
+// --pair [--redis redis://host:port]: TWO Node-RED instances (ports N and N+1, user directories
+// .demo/pair-1 and .demo/pair-2) with the same playbooks on one Redis (Debian's redis-server is
+// started on a free port when --redis is not given) against the one simulator: they share the rate
+// budget, the isolation cap and the actions being sent, and one of them polls each trigger while
+// the other stands by (stop one: the other takes over).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -23,7 +29,7 @@ const stateFile = path.join(demoDir, 'state.json');
 const logFile = path.join(demoDir, 'node-red.log');
 
 function parseArgs(argv) {
-  const opts = { port: Number(process.env.PORT) || 1880, simPort: Number(process.env.MDE_SIM_PORT) || 8443, reset: false, rebuild: false, quiet: false, alertIntervalSec: 45 };
+  const opts = { port: Number(process.env.PORT) || 1880, simPort: Number(process.env.MDE_SIM_PORT) || 8443, reset: false, rebuild: false, quiet: false, alertIntervalSec: 45, pair: false, redis: '' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -37,15 +43,19 @@ function parseArgs(argv) {
     else if (a === '--reset') opts.reset = true;
     else if (a === '--rebuild') opts.rebuild = true;
     else if (a === '--quiet') opts.quiet = true;
+    else if (a === '--pair') opts.pair = true;
+    else if (a.startsWith('--redis')) opts.redis = value();
     else if (a === '--help' || a === '-h') {
-      console.log('npm start [-- --port 1880] [--sim-port 8443] [--reset] [--rebuild] [--quiet] [--alert-interval 45]');
+      console.log('npm start [-- --port 1880] [--sim-port 8443] [--reset] [--rebuild] [--quiet] [--alert-interval 45] [--pair [--redis redis://127.0.0.1:6379]]');
       process.exit(0);
     } else fail(`Unknown option ${a} (try --help)`);
   }
   for (const [name, p] of [['--port', opts.port], ['--sim-port', opts.simPort]]) {
     if (!Number.isInteger(p) || p < 1 || p > 65535) fail(`${name} must be a TCP port number (1-65535), got ${p}`);
   }
-  if (opts.port === opts.simPort) fail('Node-RED and the simulator need two different ports.');
+  if (opts.port === opts.simPort || (opts.pair && opts.port + 1 === opts.simPort)) fail('Node-RED and the simulator need different ports.');
+  if (opts.redis && !opts.pair) fail('--redis only goes with --pair.');
+  if (opts.redis && !/^rediss?:\/\/[^\s@]+$/i.test(opts.redis)) fail('--redis takes a redis:// URL without a password (set mdeDefender.redis.password in settings.js for one).');
   return opts;
 }
 
@@ -130,8 +140,96 @@ function printGuide(nr, sim, flows, deployed) {
   console.log(lines.join('\n'));
 }
 
+/**
+ * `npm start -- --pair`: two Node-RED instances with the same playbooks on one Redis and one
+ * simulator. Fresh user directories every time (the pair is a demonstration, not a workspace).
+ */
+async function mainPair(opts) {
+  const started = Date.now();
+  for (const port of [opts.port, opts.port + 1]) {
+    try {
+      await env.checkPortFree(port, '127.0.0.1', 'Node-RED', 'start the pair on other ports: `npm start -- --pair --port 1890`');
+    } catch (err) {
+      fail(err.message);
+    }
+  }
+  try {
+    await env.checkPortFree(opts.simPort, '127.0.0.1', 'the MDE simulator', 'start it on another port: `npm start -- --pair --sim-port 9443`');
+    env.ensureBuilt({ force: opts.rebuild });
+  } catch (err) {
+    fail(err.message);
+  }
+  let redis;
+  let redisUrl = opts.redis;
+  if (!redisUrl) {
+    const { startRedis, REDIS_SERVER } = require(path.join(root, 'test', 'helpers', 'redis.js'));
+    if (!REDIS_SERVER) fail('--pair needs Redis: install redis-server (apt-get install redis-server) or give one with --redis redis://host:6379.');
+    redis = await startRedis();
+    redisUrl = redis.url;
+  }
+  const simModule = require(path.join(root, 'dist', 'simulator', 'index.js'));
+  const cert = simulatorCertificate(simModule);
+  const sim = await simModule.startSimulator({ port: opts.simPort, host: '127.0.0.1', tls: { keyPem: cert.keyPem, certPem: cert.certPem }, newAlertIntervalMs: opts.alertIntervalSec > 0 ? opts.alertIntervalSec * 1000 : 0 });
+  const instances = [];
+  let stopping = false;
+  const stopAll = async (code = 0, why = '') => {
+    if (stopping) return;
+    stopping = true;
+    if (why) console.log(`\n${why}`);
+    for (const nr of instances) {
+      process.stdout.write(`Stopping Node-RED on ${nr.url} ... `);
+      await nr.stop();
+      console.log('done.');
+    }
+    await sim.close();
+    if (redis) await redis.close();
+    console.log('Simulator and Redis stopped.');
+    process.exit(code);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stopAll(0, 'Stopping the pair.'));
+  try {
+    const flows = env.demoFlows(sim.url);
+    for (const k of [1, 2]) {
+      const userDir = path.join(demoDir, `pair-${k}`);
+      fs.rmSync(userDir, { recursive: true, force: true });
+      // Both instances: the same tenant + app and the same Redis, so they share one state.
+      env.writeSettings(userDir, { port: opts.port + k - 1, stateDir: 'mde-state', extra: `    mdeDefender: { redis: { url: ${JSON.stringify(redisUrl)} } },\n` });
+      env.installPackage(userDir, { packDir: path.join(demoDir, 'pack') });
+      fs.writeFileSync(path.join(userDir, 'flows.json'), '[]\n');
+      const log = path.join(demoDir, `node-red-pair-${k}.log`);
+      fs.writeFileSync(log, `--- npm start -- --pair ${new Date().toISOString()}\n`);
+      process.stdout.write(`Starting Node-RED ${k} on port ${opts.port + k - 1} ... `);
+      const nr = await env.startNodeRed({ userDir, port: opts.port + k - 1, caFile: cert.certFile, logFile: log, onLine: () => undefined });
+      instances.push(nr);
+      console.log('ready.');
+      await env.deployFlows(nr.url, flows);
+      nr.waitForExit().then((exit) => {
+        if (!stopping) console.log(c.yellow(`Node-RED ${k} stopped (code ${exit.code}, signal ${exit.signal}); the other one carries on.`));
+      });
+    }
+    console.log([
+      '',
+      c.b('Two Node-RED instances with the same playbooks share one Redis and one simulator:'),
+      `  ${c.cyan(instances[0].url)}   ${c.cyan(instances[1].url)}`,
+      c.dim(`Redis: ${redisUrl}${redis ? ' (started for this demo)' : ''}    Simulator: ${sim.url}`),
+      '',
+      `  • Each alert trigger polls on ONE instance; on the other its status reads ${c.b('standby')}.`,
+      '  • Rate budget, isolation cap and machine actions being sent are shared: press the same button on both.',
+      '  • Stop one Node-RED (kill its process): the other takes over its triggers within the lease time (15 s).',
+      '',
+      c.b('Press Ctrl-C to stop both, the simulator and Redis.'),
+      c.dim(`(ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`),
+      '',
+    ].join('\n'));
+  } catch (err) {
+    console.error(c.red(`\nnpm start -- --pair failed: ${err.message}`));
+    await stopAll(1);
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.pair) return mainPair(opts);
   const started = Date.now();
 
   // Fail fast, before building anything, when a port is taken.

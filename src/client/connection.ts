@@ -9,7 +9,9 @@ import { MdeInputError } from './errors';
 import { MdeHttp } from './transport/http';
 import { createConnectionAgent } from './transport/proxy';
 import { TokenProvider, type GetTokenOptions } from './auth/token-provider';
-import type { GovernorClock } from './transport/governor';
+import { forgetSharedGovernors, type GovernorClock } from './transport/governor';
+import { sharedNamespace, type SharedState } from './state/shared-state';
+import { RedisSharedState } from './state/redis-state';
 import { assertClientId, assertTenantId } from './validate';
 
 export interface ConnectionOptions {
@@ -36,6 +38,8 @@ export class MdeConnection {
   readonly agent: https.Agent;
   readonly tenantId: string;
   readonly clientId: string;
+  /** Opt-in state shared with other processes on this tenant + app (Redis); undefined: all local. */
+  readonly shared?: SharedState;
   private closed = false;
 
   constructor(readonly settings: ConnectionSettings, opts: ConnectionOptions = {}) {
@@ -62,6 +66,12 @@ export class MdeConnection {
     // pooled socket, kept alive) and both trust the custom CA.
     this.agent = createConnectionAgent(settings.proxy, { keepAlive: true, maxSockets: 16, ...(secureContext ? { secureContext } : {}) });
     const settingsWithIds = { ...settings, tenantId: this.tenantId, clientId: this.clientId };
+    if (settings.sharedState) {
+      this.shared = new RedisSharedState(
+        settings.sharedState,
+        sharedNamespace(settings.sharedState.keyPrefix ?? 'mde', this.tenantId, this.clientId, new URL(this.cloud.apiBaseUrl).origin),
+      );
+    }
     this.tokens = new TokenProvider(settingsWithIds, this.cloud, this.agent, { timeoutMs: settings.timeoutMs, debug: opts.debug, now: opts.now });
     this.http = new MdeHttp({
       cloud: this.cloud,
@@ -73,6 +83,7 @@ export class MdeConnection {
       rateLimits: settings.rateLimits,
       retry: settings.retry,
       governorClock: opts.governorClock,
+      sharedState: this.shared,
       debug: opts.debug,
     });
   }
@@ -91,5 +102,9 @@ export class MdeConnection {
     this.http.close();
     this.tokens.close();
     this.agent.destroy();
+    if (this.shared) {
+      forgetSharedGovernors(this.shared);
+      await this.shared.close();
+    }
   }
 }

@@ -3,6 +3,7 @@
 
 import type { CloudSettings, ResolvedCloud } from './clouds';
 import type { ProxySettings } from './transport/proxy';
+import type { SharedStateSettings } from './state/shared-state';
 
 export type Audience = 'mde' | 'graph';
 
@@ -61,6 +62,8 @@ export interface ConnectionSettings {
   userAgent?: string;
   /** Override the documented budgets (tests, benchmarks) or `false` to lift the governor. */
   rateLimits?: Partial<RateBudgets> | false;
+  /** Opt-in state shared with other processes on this tenant + app (Redis); absent: all local. */
+  sharedState?: SharedStateSettings;
   retry?: {
     /** Retries after the first attempt for 429 / 5xx / resets (default 4). */
     limit?: number;

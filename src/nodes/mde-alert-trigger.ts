@@ -4,10 +4,12 @@
 // the error funnel and the editor's checkpoint routes.
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { AlertPoller, type Emission, type PollOutcome, type PolledItem } from '../client/alerts/poller';
 import { graphPollSource } from '../client/alerts/poll-source';
-import { fileCheckpointStore } from '../client/state/checkpoint-store';
+import { fileCheckpointStore, SharedCheckpointStore, type CheckpointStore } from '../client/state/checkpoint-store';
+import type { SharedState } from '../client/state/shared-state';
 import { MdeError, MdeInputError } from '../client/errors';
 import { resolveConfig } from './shared/base';
 import { translate } from './shared/i18n';
@@ -19,6 +21,8 @@ import type { PartnerPoller, TenantEmission } from './shared/partner-poller';
 
 const TYPE = 'mde-alert-trigger';
 const CHECKPOINT_FILE = 'mde-trigger-checkpoints.json';
+/** With shared state, a poll hands on at most this many items before the lease is renewed again. */
+const SHARED_MAX_BATCH = 500;
 
 /** What the editor's routes may ask of a deployed trigger. */
 interface TriggerNode extends Node {
@@ -50,26 +54,43 @@ export = function register(RED: NodeAPI): void {
     const status = new StatusReporter(node);
 
     let settings: TriggerSettings;
-    let poller: AlertPoller<PolledItem> | PartnerPoller;
+    let poller: AlertPoller<PolledItem> | PartnerPoller | undefined;
+    let makePoller: (store: CheckpointStore) => AlertPoller<PolledItem>;
+    let pollerKey: string;
+    let shared: SharedState | undefined;
     try {
       settings = readTriggerSettings(def, minIntervalSeconds);
       const config = resolveConfig(RED, TYPE, def.config);
       if (config.partner) {
         // Partner connection: every listed tenant, each with its own checkpoint (see partner-poller.ts).
+        // It polls alone: the shared-state lease is per tenant + app and is not taken here.
         poller = partnerPollerFor(RED, node, config, settings, store, status);
+        pollerKey = `${node.id}|partner|${settings.source}`;
+        makePoller = () => {
+          throw new MdeInputError('A partner connection polls every tenant with its own pollers.', 'InvalidSetting');
+        };
       } else {
         const http = config.connection().http;
+        shared = typeof config.sharedState === 'function' ? config.sharedState() : undefined;
         const source = graphPollSource(http, settings.source, settings.filters, {
           onWait: (info) => status.waiting(translate(RED, `${TYPE}.status.waiting`, { seconds: Math.ceil(info.waitMs / 1000) })),
         });
-        poller = new AlertPoller({
-          source,
-          store,
-          key: `${node.id}|${config.tenantId.toLowerCase()}|${settings.source}`,
-          mode: settings.mode,
-          lookbackMs: settings.lookbackMs,
-          overlapMs: settings.overlapMs,
-        });
+        const s = settings;
+        const key = `${node.id}|${config.tenantId.toLowerCase()}|${settings.source}`;
+        pollerKey = key;
+        makePoller = (checkpoints) =>
+          new AlertPoller({
+            source,
+            store: checkpoints,
+            key,
+            mode: s.mode,
+            lookbackMs: s.lookbackMs,
+            overlapMs: s.overlapMs,
+            ...(shared ? { saveBeforeEmit: true, maxBatch: SHARED_MAX_BATCH } : {}),
+          });
+        // Alone: the file store, as always. Shared: built when this instance holds the lease.
+        if (!shared) poller = makePoller(store);
+        else makePoller(new SharedCheckpointStore(shared, 'unused', 'unused')); // settings checked at deploy
       }
     } catch (err) {
       // Nothing polls with settings we cannot trust; a message on the input gets the same error.
@@ -84,6 +105,81 @@ export = function register(RED: NodeAPI): void {
 
     let timer: NodeJS.Timeout | undefined;
     let closing = false;
+    // Shared state: one instance of the group polls (it holds the lease); the others stand by.
+    const leaseName = `trigger:${pollerKey}`;
+    const leaseToken = randomUUID();
+    let holding = false;
+    let renewTimer: NodeJS.Timeout | undefined;
+    /** The poller of this instance's last turn as holder (its checkpoint, should Redis lose it). */
+    let lastPoller: AlertPoller<PolledItem> | undefined;
+    let graceUntil = 0;
+    if (shared) {
+      const state = shared;
+      let wasDown = false;
+      const off = state.onHealth((h) => {
+        if (h === 'down') wasDown = true;
+        else if (h === 'up' && wasDown) graceUntil = Date.now() + state.leaseMs;
+      });
+      node.on('close', off);
+    }
+
+    /** Takes or renews the lease. False: another instance holds it, or Redis is unreachable. */
+    async function holdLease(state: SharedState): Promise<boolean> {
+      let held = false;
+      let down = false;
+      if (!holding && !lastPoller && Date.now() < graceUntil) {
+        // Redis just came back: the instance that held the lease (and knows the checkpoint, should
+        // Redis have lost it) gets one lease time to take it again first.
+        status.waiting(translate(RED, `${TYPE}.status.standby`));
+        return false;
+      }
+      try {
+        if (state.health === 'connecting') await state.ready();
+        held = await state.holdLease(leaseName, leaseToken, state.leaseMs);
+      } catch {
+        down = true;
+      }
+      if (held && !holding) {
+        // Taking over: read the checkpoint the previous holder left (nothing cached from before).
+        const sharedStore = new SharedCheckpointStore(state, leaseName, leaseToken);
+        // Redis restarted without persistence and this instance held the lease before: put back
+        // the checkpoint it had, so nothing is sent again from the look-back.
+        const previous = lastPoller?.checkpointSnapshot();
+        if (previous !== undefined) {
+          try {
+            if ((await sharedStore.load(pollerKey)) === undefined) await sharedStore.save(pollerKey, previous);
+          } catch {
+            // lost the lease or Redis again: the next cycle tries again
+          }
+        }
+        if (closing) return false;
+        poller = makePoller(sharedStore);
+        holding = true;
+        renewTimer = setInterval(() => void renew(state), Math.max(100, Math.floor(state.leaseMs / 3)));
+      } else if (!held && holding) {
+        loseLease();
+      }
+      if (!held && !closing) status.waiting(translate(RED, `${TYPE}.status.${down ? 'shared-down' : 'standby'}`));
+      return held;
+    }
+
+    async function renew(state: SharedState): Promise<void> {
+      if (!holding || closing) return;
+      const held = await holdLease(state);
+      if (!held) schedule(standbyMs(state));
+    }
+
+    function loseLease(): void {
+      holding = false;
+      // Only the single-tenant poller holds a lease (a partner connection never takes one).
+      if (poller instanceof AlertPoller) lastPoller = poller;
+      poller = undefined;
+      if (renewTimer) clearInterval(renewTimer);
+      renewTimer = undefined;
+      running?.controller.abort();
+    }
+
+    const standbyMs = (state: SharedState): number => Math.max(100, Math.min(settings.intervalMs, Math.floor(state.leaseMs / 3)));
     let running: { controller: AbortController; finished: Promise<void> } | undefined;
     /** Input messages waiting for the next poll (a message during a poll asks for one more). */
     let waiting: Waiting[] = [];
@@ -98,7 +194,7 @@ export = function register(RED: NodeAPI): void {
     }
 
     function messageFor(e: Emission<PolledItem>): NodeMessage {
-      const mde: Record<string, unknown> = { source: settings.source, event: e.event, field: poller.field, time: e.time };
+      const mde: Record<string, unknown> = { source: settings.source, event: e.event, field: (poller as AlertPoller<PolledItem>).field, time: e.time };
       if (e.changed !== undefined) mde.changed = e.changed;
       if ((e as TenantEmission).tenantId) mde.tenantId = (e as TenantEmission).tenantId;
       return { _msgid: RED.util.generateId(), topic: e.id, payload: e.item, mde } as NodeMessage;
@@ -141,10 +237,25 @@ export = function register(RED: NodeAPI): void {
       const startedAt = Date.now();
       let outcome: PollOutcome | undefined;
       let failure: Error | undefined;
+      let standingBy = false;
       const finished = (async () => {
+        if (shared && !(await holdLease(shared))) {
+          standingBy = true;
+          return;
+        }
+        const active = poller as AlertPoller<PolledItem>;
         status.requesting(translate(RED, `${TYPE}.status.polling`));
         try {
-          outcome = await poller.poll({ signal: controller.signal, emit: (e) => node.send(messageFor(e)) });
+          outcome = await active.poll({
+            signal: controller.signal,
+            emit: shared
+              ? async (e) => {
+                  // Shared: the item is handed to the next node before the next one is saved.
+                  node.send(messageFor(e));
+                  await new Promise<void>((resolve) => setImmediate(resolve));
+                }
+              : (e) => node.send(messageFor(e)),
+          });
         } catch (err) {
           failure = asError(err);
         }
@@ -152,6 +263,19 @@ export = function register(RED: NodeAPI): void {
       running = { controller, finished };
       await finished;
       running = undefined;
+      if (standingBy && shared) {
+        for (const w of waiters) w.done();
+        schedule(standbyMs(shared));
+        return;
+      }
+      if (failure instanceof MdeError && (failure.code === 'LeaseLost' || failure.code === 'SharedStateUnavailable') && shared) {
+        // Another instance holds the lease now (or Redis went away): stand by, not an error.
+        loseLease();
+        status.waiting(translate(RED, `${TYPE}.status.${failure.code === 'LeaseLost' ? 'standby' : 'shared-down'}`));
+        for (const w of waiters) w.done();
+        schedule(standbyMs(shared));
+        return;
+      }
       if (closing) {
         for (const w of waiters) w.done();
         return;
@@ -180,14 +304,18 @@ export = function register(RED: NodeAPI): void {
       await running.finished;
     }
 
+    /** The poller for the editor's routes: on a standby instance, a read-only view of the shared checkpoint. */
+    const current = (): AlertPoller<PolledItem> | PartnerPoller => poller ?? makePoller(new SharedCheckpointStore(shared as SharedState, leaseName, leaseToken));
+
     Object.assign(node, {
-      checkpointState: () => poller.state(),
+      checkpointState: () => current().state(),
       async resetCheckpoint() {
         await stopRunningPoll();
-        await poller.reset();
+        const p = current();
+        await p.reset();
         status.info(translate(RED, `${TYPE}.status.reset`));
         schedule(0);
-        return poller.state();
+        return p.state();
       },
     });
 
@@ -197,8 +325,13 @@ export = function register(RED: NodeAPI): void {
       timer = undefined;
       const pending = waiting;
       waiting = [];
+      const wasHolding = holding;
+      if (renewTimer) clearInterval(renewTimer);
+      renewTimer = undefined;
       stopRunningPoll()
-        .then(() => store.flush())
+        .then(() => (shared ? undefined : store.flush()))
+        // A clean stop hands the lease on at once (a crash: after the lease time).
+        .then(() => (shared && wasHolding ? shared.releaseLease(leaseName, leaseToken).catch(() => undefined) : undefined))
         .catch((err: unknown) => node.warn(translate(RED, `${TYPE}.errors.flush`, { reason: asError(err).message })))
         .finally(() => {
           for (const w of pending) w.done();

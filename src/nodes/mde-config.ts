@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { MdeConnection } from '../client/connection';
 import { ActionJournal } from '../client/safety/action-journal';
 import { IsolationGuard, type GuardSnapshot } from '../client/safety/isolation-guard';
+import { LocalActionLedger, SharedActionLedger, type ActionLedger } from '../client/safety/action-ledger';
+import { redactedUrl, type SharedState } from '../client/state/shared-state';
+import { readSharedStateSettings, type SharedStateProperties } from './shared/shared-state-settings';
 import type { MdeConfigNode } from './shared/config-handle';
 import { buildConnectionSettings, CREDENTIAL_TYPES, type ConfigCredentials, type ConfigProperties } from './shared/config-settings';
 import type { NodeAPI, NodeDef } from './shared/node-types';
@@ -14,7 +17,7 @@ import { proxySettingsFor } from './shared/proxy-settings';
 import { indicatorRailsFor, type IndicatorRailSettings } from './shared/indicator-rails';
 import { partnerConnectionFor } from './shared/partner-connection';
 
-interface MdeConfigDef extends NodeDef, ConfigProperties, IndicatorRailSettings {
+interface MdeConfigDef extends NodeDef, ConfigProperties, IndicatorRailSettings, SharedStateProperties {
   /** "tenant" (one tenant, the default) or "partner" (one multi-tenant app, the customer tenants below). */
   mode?: unknown;
   /** Partner mode: [{ tenant, name, cloud?, region? }]. */
@@ -61,6 +64,7 @@ export = function register(RED: NodeAPI): void {
     const node = this as MdeConfigNode & { credentials: ConfigCredentials };
     let connection: MdeConnection | undefined;
     let guard: Promise<IsolationGuard> | undefined;
+    let sharedLedger: SharedActionLedger | undefined;
     const isolationCap = Math.floor(positiveNumber(def.isolationCap, 5));
     const isolationWindowMs = positiveNumber(def.isolationWindowMinutes, 10) * 60_000;
     const journal = journalFor(stateDir);
@@ -73,12 +77,36 @@ export = function register(RED: NodeAPI): void {
       isolationWindowMs,
       journal,
       connection(): MdeConnection {
-        connection ??= new MdeConnection({
-          ...buildConnectionSettings(def, node.credentials ?? {}),
-          proxy: proxySettingsFor(RED, def.proxy),
-          ...(rateLimits === undefined ? {} : { rateLimits }),
-        });
+        if (!connection) {
+          const sharedState = readSharedStateSettings(def, node.credentials ?? {}, RED.settings as unknown as Record<string, unknown>);
+          connection = new MdeConnection({
+            ...buildConnectionSettings(def, node.credentials ?? {}),
+            proxy: proxySettingsFor(RED, def.proxy),
+            ...(rateLimits === undefined ? {} : { rateLimits }),
+            ...(sharedState ? { sharedState } : {}),
+          });
+          const shared = connection.shared;
+          if (shared && sharedState) {
+            const where = redactedUrl(sharedState.url);
+            // Told once per change, without the password (never in the URL: refused there).
+            shared.onHealth((h) => {
+              if (h === 'down') node.warn(`Shared state (Redis at ${where}) is unreachable: reads continue on this instance's share of the rate budget; isolate / release are refused until it is back.`);
+              else if (h === 'up') node.log(`Shared state (Redis at ${where}) connected.`);
+            });
+          }
+        }
         return connection;
+      },
+      sharedState(): SharedState | undefined {
+        return node.connection().shared;
+      },
+      async actionLedger(): Promise<ActionLedger> {
+        const shared = node.connection().shared;
+        if (shared) {
+          sharedLedger ??= new SharedActionLedger(shared, { cap: isolationCap, capWindowMs: isolationWindowMs });
+          return sharedLedger;
+        }
+        return new LocalActionLedger(await node.isolationGuard(), () => node.saveIsolationGuard());
       },
       isolationGuard(): Promise<IsolationGuard> {
         guard ??= journal.guardState(node.id).then((state) => {
@@ -101,13 +129,18 @@ export = function register(RED: NodeAPI): void {
       journal,
       isolationCap,
       isolationWindowMs,
-      extraSettings: () => ({ proxy: proxySettingsFor(RED, def.proxy), ...(rateLimits === undefined ? {} : { rateLimits }) }),
+      extraSettings: () => {
+        // Shared state (Redis) as on a single-tenant connection; each tenant gets its own key namespace.
+        const sharedState = readSharedStateSettings(def, node.credentials ?? {}, RED.settings as unknown as Record<string, unknown>);
+        return { proxy: proxySettingsFor(RED, def.proxy), ...(rateLimits === undefined ? {} : { rateLimits }), ...(sharedState ? { sharedState } : {}) };
+      },
     });
     if (partner) Object.assign(node, { partner: partner.handle, connection: partner.unscopedConnection });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       const closing = Promise.all([connection?.close(), partner?.close()]);
       connection = undefined;
+      sharedLedger = undefined;
       Promise.resolve(closing)
         .catch((err: unknown) => node.warn(err instanceof Error ? err.message : String(err)))
         .finally(() => done());

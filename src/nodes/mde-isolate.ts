@@ -153,26 +153,7 @@ export = function register(RED: NodeAPI): void {
 
     async function submit(config: MdeConfigNode, s: IsolateSettings, machine: Machine, comment: string, msg: NodeMessage, signal: AbortSignal): Promise<Submission> {
       const http = config.connection().http;
-      const guard = await config.isolationGuard();
-      // Join what MDE already has in flight for this machine instead of sending a duplicate.
-      const pending = await findPendingAction(http, machine.id, s.actionType, { signal });
-      if (pending) {
-        guard.record(machine.id, s.verb, false);
-        await config.saveIsolationGuard();
-        return { action: pending, joined: true, recovered: false };
-      }
-      if (s.verb === 'isolate') {
-        const cap = guard.checkCap();
-        if (!cap.allowed) {
-          throw new MdeInputError(
-            translate(RED, 'mde-isolate.errors.cap', { count: cap.count, minutes: Math.round(cap.windowMs / 60_000), limit: cap.limit, machine: machine.computerDnsName || machine.id }),
-            'BlastRadiusCap',
-          );
-        }
-      }
-      // Counted before the request leaves: a request whose answer is lost still counts.
-      guard.record(machine.id, s.verb, true);
-      await config.saveIsolationGuard();
+      const ledger = await config.actionLedger();
       const record = intentRecord({
         actionType: s.actionType,
         verb: s.verb,
@@ -183,21 +164,48 @@ export = function register(RED: NodeAPI): void {
         deadline: Date.now() + s.timeoutMs,
         msg: routingFields(msg as Record<string, unknown>),
       });
-      const outcome = await sendOnce({
-        http,
-        journal: config.journal,
-        ownerId: node.id,
-        record,
-        ...lookupOptions(s, signal),
-        send: () =>
-          s.verb === 'isolate'
-            ? isolateMachine(http, machine.id, { isolationType: s.isolationType, comment, machine, signal })
-            : releaseMachine(http, machine.id, { comment, signal }),
-      });
-      if (outcome.recovered) {
-        node.warn(`The answer to the ${s.verb} request for ${machine.computerDnsName || machine.id} was lost (${outcome.lostBecause}); found machine action ${outcome.action.id} in Defender for Endpoint and followed it. Nothing was sent again.`);
+      // Another Node-RED instance on this tenant + app (shared state) may be sending it right now: follow its action.
+      const claim = await ledger.claimIntent(machine.id, s.actionType, record.requestId, signal);
+      if (!claim.mine) {
+        await ledger.recordJoin(machine.id, s.verb);
+        return { action: await getMachineAction(http, claim.actionId, { signal }), joined: true, recovered: false };
       }
-      return { action: outcome.action, joined: outcome.joined, recovered: outcome.recovered, record: { ...record, actionId: outcome.action.id } };
+      let sentActionId: string | undefined;
+      try {
+        // Join what MDE already has in flight for this machine instead of sending a duplicate.
+        const pending = await findPendingAction(http, machine.id, s.actionType, { signal });
+        if (pending) {
+          await ledger.recordJoin(machine.id, s.verb);
+          sentActionId = pending.id;
+          return { action: pending, joined: true, recovered: false };
+        }
+        // Counted before the request leaves: a request whose answer is lost still counts.
+        const cap = await ledger.reserve(machine.id, s.verb, record.requestId);
+        if (!cap.allowed) {
+          throw new MdeInputError(
+            translate(RED, 'mde-isolate.errors.cap', { count: cap.count, minutes: Math.round(cap.windowMs / 60_000), limit: cap.limit, machine: machine.computerDnsName || machine.id }),
+            'BlastRadiusCap',
+          );
+        }
+        const outcome = await sendOnce({
+          http,
+          journal: config.journal,
+          ownerId: node.id,
+          record,
+          ...lookupOptions(s, signal),
+          send: () =>
+            s.verb === 'isolate'
+              ? isolateMachine(http, machine.id, { isolationType: s.isolationType, comment, machine, signal })
+              : releaseMachine(http, machine.id, { comment, signal }),
+        });
+        sentActionId = outcome.action.id;
+        if (outcome.recovered) {
+          node.warn(`The answer to the ${s.verb} request for ${machine.computerDnsName || machine.id} was lost (${outcome.lostBecause}); found machine action ${outcome.action.id} in Defender for Endpoint and followed it. Nothing was sent again.`);
+        }
+        return { action: outcome.action, joined: outcome.joined, recovered: outcome.recovered, record: { ...record, actionId: outcome.action.id } };
+      } finally {
+        await ledger.settleIntent(machine.id, s.actionType, record.requestId, sentActionId);
+      }
     }
 
     async function onMessage(s: IsolateSettings, config: MdeConfigNode, msg: NodeMessage, signal: AbortSignal): Promise<[NodeMessage | null, NodeMessage | null]> {
@@ -228,8 +236,8 @@ export = function register(RED: NodeAPI): void {
         const unsupported = isolationTypeRefusal(machine, s.isolationType);
         if (unsupported) throw new MdeInputError(unsupported, 'IsolationTypeNotSupported');
       }
-      const guard = await config.isolationGuard();
-      const conflict = guard.checkConflict(machine.id, s.verb, s.conflictWindowMs);
+      const ledger = await config.actionLedger();
+      const conflict = await ledger.checkConflict(machine.id, s.verb, s.conflictWindowMs);
       if (!conflict.allowed) {
         throw new MdeInputError(
           translate(RED, 'mde-isolate.errors.conflict', { other: conflict.other, machine: machine.computerDnsName || machine.id, seconds: Math.round(conflict.agoMs / 1000), action: s.verb, window: Math.round(s.conflictWindowMs / 1000) }),

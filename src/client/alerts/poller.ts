@@ -100,6 +100,13 @@ export interface AlertPollerOptions<T> {
   maxBatch?: number;
   /** Updated mode: how many last-emitted versions are kept to name changed fields (default 1,000). */
   maxVersions?: number;
+  /**
+   * Save the checkpoint (and wait for the store) BEFORE each item is emitted, instead of after.
+   * For a store shared by several instances behind a lease: a store that refuses the save (lease
+   * lost) stops the batch before the item goes out, and a holder that dies right after an
+   * emission never leaves that item for the next holder to send again.
+   */
+  saveBeforeEmit?: boolean;
   now?: () => number;
 }
 
@@ -317,6 +324,14 @@ export class AlertPoller<T extends PolledItem> {
     return { checkpoint: cp.watermark, since: cp.lowerBound(this.options.overlapMs), remembered: cp.seen.size };
   }
 
+  /**
+   * The checkpoint as it stands in memory (what the store was last given), or undefined before
+   * the first load. A store that lost its data (a Redis restarted without persistence) gets it back.
+   */
+  checkpointSnapshot(): unknown {
+    return this.checkpoint ? (JSON.parse(JSON.stringify(this.checkpoint)) as unknown) : undefined;
+  }
+
   private serial<R>(job: () => Promise<R>): Promise<R> {
     const run = this.queue.then(job, job);
     this.queue = run.catch(() => undefined);
@@ -396,8 +411,23 @@ export class AlertPoller<T extends PolledItem> {
       }
       const c = batch[i];
       const fields = this.field === 'lastUpdateDateTime' ? fingerprint(c.item as Record<string, unknown>) : undefined;
+      const emission = this.describe(c, fields, cp, bound);
+      if (this.options.saveBeforeEmit) {
+        cp.record(c.id, c.time);
+        if (fields && this.maxVersions > 0) cp.remember(c.id, c.time, fields, this.maxVersions);
+        try {
+          await store.save(key, cp);
+          await emit(emission);
+        } catch (err) {
+          failure = err;
+          break;
+        }
+        outcome.emitted++;
+        if ((i + 1) % EMIT_SLICE === 0 && i + 1 < batch.length) await yieldToLoop();
+        continue;
+      }
       try {
-        await emit(this.describe(c, fields, cp, bound));
+        await emit(emission);
       } catch (err) {
         failure = err;
         break;
@@ -415,7 +445,8 @@ export class AlertPoller<T extends PolledItem> {
       cp.prune(cp.lowerBound(overlapMs));
     }
     outcome.checkpoint = cp.watermark;
-    await store.save(key, cp);
+    // A store that refused a save (lease lost) would refuse this one too: report the first failure.
+    if (failure === undefined || !this.options.saveBeforeEmit) await store.save(key, cp);
     if (failure !== undefined) throw failure;
     return outcome;
   }

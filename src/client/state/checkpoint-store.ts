@@ -5,6 +5,7 @@
 // alerts costs a handful of writes instead of 10,000.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { LeaseLostError, type SharedState } from './shared-state';
 
 export interface CheckpointStore {
   /** A copy of the stored value (JSON-safe), or undefined when there is none. */
@@ -152,4 +153,38 @@ export function fileCheckpointStore(file: string, options: FileCheckpointStoreOp
     fileStores.set(resolved, store);
   }
   return store;
+}
+
+/**
+ * Checkpoints in the shared state (Redis), written only while this instance holds the trigger's
+ * lease (fenced by its token): a holder that lost the lease cannot move the checkpoint back or
+ * forward under the new holder. Each save is one round trip, awaited by the poller
+ * (saveBeforeEmit), so what the next holder reads is exactly what was handed on.
+ */
+export class SharedCheckpointStore implements CheckpointStore {
+  constructor(
+    private readonly shared: SharedState,
+    private readonly lease: string,
+    private readonly token: string,
+  ) {}
+
+  async load(key: string): Promise<unknown> {
+    const text = await this.shared.loadValue(`checkpoint:${key}`);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined; // unreadable: the trigger starts from its look-back, as with a fresh file
+    }
+  }
+
+  async save(key: string, value: unknown): Promise<void> {
+    if (!(await this.shared.saveFenced(`checkpoint:${key}`, JSON.stringify(value), this.lease, this.token))) throw new LeaseLostError();
+  }
+
+  async remove(key: string): Promise<void> {
+    if (!(await this.shared.removeFenced(`checkpoint:${key}`, this.lease, this.token))) throw new LeaseLostError();
+  }
+
+  async flush(): Promise<void> {}
 }

@@ -1,8 +1,11 @@
 // Client-side rate governor: sliding windows per (API origin, tenant, family), shared by every
 // connection in the process (MDE quotas are tenant-wide). Requests queue FIFO instead of failing;
-// a 429 + Retry-After pauses the whole family.
+// a 429 + Retry-After pauses the whole family. With shared state (Redis) configured, the windows
+// live in Redis and every process using the tenant + app shares them (SharedRateGovernor).
+import { randomUUID } from 'node:crypto';
 import type { ApiFamily, RateBudget, RateBudgets } from '../types';
 import { MdeError } from '../errors';
+import type { SharedHealth, SharedState } from '../state/shared-state';
 
 // Documented budgets (mde-api.md §6.4): most APIs 100/min and 1,500/h each; hunting 45/min.
 const perApi = (): RateBudget[] => [
@@ -80,7 +83,16 @@ interface Waiter {
   cleanup?: () => void;
 }
 
-export class RateGovernor {
+/** What the HTTP client needs of a governor (local or shared). */
+export interface Governor {
+  readonly queued: number;
+  readonly stats: { granted: number; queuedTotal: number; maxQueue: number; maxWaitMs: number; pauses: number };
+  acquire(opts?: AcquireOptions): Promise<RateSlot>;
+  pause(ms: number): void;
+  drain(reason: unknown): void;
+}
+
+export class RateGovernor implements Governor {
   private readonly grants: number[] = [];
   private readonly queue: Waiter[] = [];
   private pausedUntil = 0;
@@ -283,9 +295,228 @@ function abortError(signal: AbortSignal): unknown {
   return new MdeError('The request was cancelled.', { code: 'Aborted' });
 }
 
+// ---------------------------------------------------------------- shared across processes
+
+/** Windows lengthened like the local registry's (2 %, at least 100 ms, at most 1 s). */
+function withMargin(budgets: RateBudget[], ratio: number): RateBudget[] {
+  return budgets.map((b) => ({ limit: b.limit, windowMs: b.windowMs + Math.min(1_000, Math.max(100, Math.round(b.windowMs * ratio))) }));
+}
+
+/** How long a waiter sleeps at most before asking Redis again (other instances' answers re-date their slots). */
+const MAX_SHARED_WAIT_MS = 200;
+/** Most grants one round trip hands out. */
+const MAX_SHARED_BATCH = 100;
+
+/**
+ * Sliding windows kept in Redis: each grant is reserved by one Lua script (check every window +
+ * add the grant, atomically, on the server's clock), re-dated when the answer arrives and refunded
+ * on a 429, whose Retry-After pauses every instance. Requests queue FIFO in this process; the head
+ * asks Redis and sleeps as long as Redis says.
+ *
+ * While Redis is unreachable, requests go through a local governor holding `localShare` of each
+ * budget (every instance does the same, so together they stay within it); what it granted is
+ * added to the shared windows when Redis is back.
+ */
+export class SharedRateGovernor implements Governor {
+  private readonly queue: Waiter[] = [];
+  private pumping = false;
+  private readonly budgets: RateBudget[];
+  private readonly maxWindow: number;
+  private readonly fallback: RateGovernor;
+  /** Local times of grants made by the fallback and not yet told to Redis. */
+  private localGrants: number[] = [];
+  private readonly offHealth: () => void;
+  private closed = false;
+  /** How far ahead a grant is dated until its answer re-dates it (the shortest window). */
+  private readonly horizonMs: number;
+  private offset: number | undefined;
+  private offsetRtt = Infinity;
+  private offsetAt = 0;
+  readonly stats = { granted: 0, queuedTotal: 0, maxQueue: 0, maxWaitMs: 0, pauses: 0, sharedGrants: 0, localGrants: 0 };
+
+  constructor(
+    private readonly shared: SharedState,
+    /** origin + family: the rate keys of this governor inside the shared namespace. */
+    private readonly scope: string,
+    budgets: RateBudget[],
+    private readonly clock: GovernorClock = realClock,
+  ) {
+    this.budgets = withMargin(budgets, 0.02);
+    this.maxWindow = Math.max(...this.budgets.map((b) => b.windowMs));
+    this.horizonMs = Math.min(30_000, ...this.budgets.map((b) => b.windowMs));
+    const share = shared.localShare;
+    this.fallback = new RateGovernor(
+      budgets.map((b) => ({ limit: Math.max(1, Math.floor(b.limit * share)), windowMs: b.windowMs })),
+      clock,
+      () => {
+        this.stats.localGrants++;
+        this.localGrants.push(this.clock.now());
+      },
+      0.02,
+    );
+    this.offHealth = shared.onHealth((h) => this.onHealth(h));
+  }
+
+  get queued(): number {
+    return this.queue.length + this.fallback.queued;
+  }
+
+  /** Where requests are counted now: in Redis, or locally at a share of the budget. */
+  get mode(): 'shared' | 'local' {
+    return this.shared.health === 'up' ? 'shared' : 'local';
+  }
+
+  acquire(opts: AcquireOptions = {}): Promise<RateSlot> {
+    if (opts.signal?.aborted) return Promise.reject(abortError(opts.signal));
+    if (this.shared.health === 'down' && this.queue.length === 0) return this.fallback.acquire(opts);
+    return new Promise<RateSlot>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, enqueuedAt: this.clock.now(), opts, notified: false };
+      if (opts.signal) {
+        const signal = opts.signal;
+        const onAbort = () => {
+          const i = this.queue.indexOf(w);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queue.push(w);
+      this.stats.maxQueue = Math.max(this.stats.maxQueue, this.queue.length);
+      void this.pump();
+    });
+  }
+
+  pause(ms: number): void {
+    if (!(ms > 0)) return;
+    this.stats.pauses++;
+    this.fallback.pause(ms);
+    this.shared.pauseRate(this.scope, ms).catch(() => undefined);
+  }
+
+  drain(reason: unknown): void {
+    this.closed = true;
+    this.offHealth();
+    for (const w of this.queue.splice(0)) {
+      w.cleanup?.();
+      w.reject(reason);
+    }
+    this.fallback.drain(reason);
+  }
+
+  private onHealth(h: SharedHealth): void {
+    if (h === 'up') {
+      // Grants made locally meanwhile still count in the shared windows.
+      const now = this.clock.now();
+      const ages = this.localGrants.filter((t) => now - t < this.maxWindow).map((t) => now - t);
+      this.localGrants = [];
+      if (ages.length) this.shared.addRateGrants(this.scope, ages, this.maxWindow).catch(() => undefined);
+    }
+    void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length && !this.closed) {
+        // Just deployed: wait for the first connection (or its failure) rather than go local.
+        if (this.shared.health === 'connecting') await this.shared.ready().catch(() => undefined);
+        if (this.shared.health !== 'up') {
+          this.handOver(this.queue.shift()!);
+          continue;
+        }
+        // One round trip grants as many queued requests as the windows have room for.
+        const prefix = randomUUID();
+        let reply: { granted: number; waitMs: number; serverNow: number };
+        const askedAt = this.clock.now();
+        try {
+          reply = await this.shared.reserveRate(this.scope, this.budgets, prefix, Math.min(this.queue.length, MAX_SHARED_BATCH), this.horizonMs);
+          this.learnOffset(askedAt, this.clock.now(), reply.serverNow);
+        } catch {
+          // Redis went away between the health check and the call: the head goes local.
+          if (this.queue.length) this.handOver(this.queue.shift()!);
+          continue;
+        }
+        for (let i = 0; i < reply.granted; i++) {
+          const member = `${prefix}:${i}`;
+          const w = this.queue.shift();
+          if (!w) {
+            // Aborted while Redis answered: give the slot back.
+            this.shared.refundRate(this.scope, member).catch(() => undefined);
+            continue;
+          }
+          const waited = this.clock.now() - w.enqueuedAt;
+          this.stats.granted++;
+          this.stats.sharedGrants++;
+          this.stats.maxWaitMs = Math.max(this.stats.maxWaitMs, waited);
+          w.cleanup?.();
+          w.resolve(this.sharedSlot(member));
+        }
+        if (reply.granted > 0 || !this.queue.length) continue;
+        const head = this.queue[0]!;
+        if (!head.notified) {
+          head.notified = true;
+          this.stats.queuedTotal++;
+          head.opts.onQueued?.({ waitMs: reply.waitMs, queued: this.queue.length, reason: 'rate-budget' });
+        }
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.min(Math.max(1, reply.waitMs), MAX_SHARED_WAIT_MS)));
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Redis is unreachable: the waiter queues on the local governor (its share of the budget). */
+  private handOver(w: Waiter): void {
+    w.cleanup?.();
+    if (w.opts.signal?.aborted) {
+      w.reject(abortError(w.opts.signal));
+      return;
+    }
+    this.fallback.acquire(w.opts).then(w.resolve, w.reject);
+  }
+
+  usesState(shared: SharedState): boolean {
+    return this.shared === shared;
+  }
+
+  /**
+   * Store clock - local clock, from the reply with the shortest round trip seen in the last
+   * minute: answers are re-dated on the store's clock, so instances never need synchronised clocks.
+   */
+  private learnOffset(sentAt: number, receivedAt: number, serverNow: number): void {
+    const rtt = receivedAt - sentAt;
+    const stale = receivedAt - this.offsetAt > 60_000;
+    if (this.offset === undefined || stale || rtt <= this.offsetRtt) {
+      this.offset = serverNow - (sentAt + rtt / 2);
+      this.offsetRtt = rtt;
+      this.offsetAt = receivedAt;
+    }
+  }
+
+  private sharedSlot(member: string): RateSlot {
+    let settled = false;
+    return {
+      counted: (answeredAgoMs = 0) => {
+        if (settled) return;
+        settled = true;
+        // The local time of the answer, on the store's clock (the command may run later).
+        const at = this.clock.now() - Math.max(0, answeredAgoMs) + (this.offset ?? 0);
+        this.shared.redateRate(this.scope, member, at).catch(() => undefined);
+      },
+      refunded: () => {
+        if (settled) return;
+        settled = true;
+        this.shared.refundRate(this.scope, member).catch(() => undefined);
+      },
+    };
+  }
+}
+
 // ---------------------------------------------------------------- process-wide registry
 
-const registry = new Map<string, RateGovernor>();
+const registry = new Map<string, Governor>();
 
 export function resolveBudgets(family: ApiFamily, overrides?: Partial<RateBudgets>): RateBudget[] {
   return overrides?.[family] ?? DEFAULT_RATE_BUDGETS[family] ?? DEFAULT_RATE_BUDGETS.other;
@@ -295,14 +526,25 @@ export function resolveBudgets(family: ApiFamily, overrides?: Partial<RateBudget
  * The governor shared by every connection to the same API origin + tenant + family. The first
  * caller's budgets win (all connections to one tenant share the tenant's quota).
  */
-export function governorFor(apiOrigin: string, tenantId: string, family: ApiFamily, overrides?: Partial<RateBudgets>, clock?: GovernorClock): RateGovernor {
-  const key = `${apiOrigin.toLowerCase()}|${tenantId.toLowerCase()}|${family}`;
+export function governorFor(apiOrigin: string, tenantId: string, family: ApiFamily, overrides?: Partial<RateBudgets>, clock?: GovernorClock, shared?: SharedState): Governor {
+  // With shared state, one governor per store namespace (tenant + app + origin) and family.
+  const key = shared ? `shared|${shared.namespace}|${family}` : `${apiOrigin.toLowerCase()}|${tenantId.toLowerCase()}|${family}`;
   let g = registry.get(key);
   if (!g) {
-    g = new RateGovernor(resolveBudgets(family, overrides), clock, undefined, 0.02);
+    g = shared ? new SharedRateGovernor(shared, `${new URL(apiOrigin).host.toLowerCase()}:${family}`, resolveBudgets(family, overrides), clock) : new RateGovernor(resolveBudgets(family, overrides), clock, undefined, 0.02);
     registry.set(key, g);
   }
   return g;
+}
+
+/** The shared state closed (its config node went away): its governors go with it. */
+export function forgetSharedGovernors(shared: SharedState): void {
+  for (const [key, g] of registry) {
+    if (key.startsWith(`shared|${shared.namespace}|`) && g instanceof SharedRateGovernor && g.usesState(shared)) {
+      g.drain(new MdeError('This connection was closed (the flow was redeployed).', { code: 'ConnectionClosed' }));
+      registry.delete(key);
+    }
+  }
 }
 
 /** Tests: forget every shared governor. */

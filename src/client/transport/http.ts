@@ -19,7 +19,8 @@ import {
   redactSecrets,
   type MdeErrorBody,
 } from '../errors';
-import { governorFor, type GovernorClock, type RateGovernor, type RateSlot } from './governor';
+import { governorFor, type Governor, type GovernorClock, type RateSlot } from './governor';
+import type { SharedState } from '../state/shared-state';
 import { requestBuffer, type BufferedResponse } from './got';
 import type { GetTokenOptions } from '../auth/token-provider';
 
@@ -50,6 +51,8 @@ export interface MdeHttpOptions {
   retry?: { limit?: number; maxRetryAfterMs?: number; baseDelayMs?: number };
   /** Tests: clock for the (shared) governors this instance creates. */
   governorClock?: GovernorClock;
+  /** Shared state (Redis): rate windows shared with every process using this tenant + app. */
+  sharedState?: SharedState;
   debug?: (message: string) => void;
 }
 
@@ -298,9 +301,9 @@ export class MdeHttp {
   }
 
   /** The shared governor for a family (undefined when rate limits are lifted). */
-  governor(audience: Audience, family: ApiRequest['family']): RateGovernor | undefined {
+  governor(audience: Audience, family: ApiRequest['family']): Governor | undefined {
     if (this.opts.rateLimits === false) return undefined;
-    return governorFor(this.baseUrl(audience), this.opts.tenantId, family, this.opts.rateLimits, this.opts.governorClock);
+    return governorFor(this.baseUrl(audience), this.opts.tenantId, family, this.opts.rateLimits, this.opts.governorClock, this.opts.sharedState);
   }
 
   async request<T = unknown>(req: ApiRequest): Promise<ApiResponse<T>> {

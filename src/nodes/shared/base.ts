@@ -116,7 +116,17 @@ export function wireActionNode(RED: NodeAPI, node: Node, options: ActionNodeOpti
   // Surface a missing config node or invalid settings (malformed tenant ID, http:// URL, broken
   // certificate ...) at deploy time, not only on the first message. Builds no network connection.
   try {
-    resolveConfig(RED, options.type, options.configId);
+    const config = resolveConfig(RED, options.type, options.configId);
+    // Shared state (Redis) lost / back: say so on every node of the connection.
+    const shared = typeof config.sharedState === 'function' ? config.sharedState() : undefined;
+    if (shared) {
+      const percent = Math.round(shared.localShare * 100);
+      const off = shared.onHealth((h) => {
+        if (h === 'down') status.waiting(translate(RED, 'mde-config.status.shared-down', { percent }));
+        else if (h === 'up') status.info(translate(RED, 'mde-config.status.shared-up'));
+      });
+      node.on('close', off);
+    }
   } catch (err) {
     status.error(err instanceof MdeError ? err.code : translate(RED, `${options.type}.status.error`));
     node.warn((err as Error).message);

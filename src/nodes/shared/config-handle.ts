@@ -1,6 +1,8 @@
 import type { MdeConnection } from '../../client/connection';
 import type { IsolationGuard } from '../../client/safety/isolation-guard';
 import type { ActionJournal } from '../../client/safety/action-journal';
+import type { ActionLedger } from '../../client/safety/action-ledger';
+import type { SharedState } from '../../client/state/shared-state';
 import type { Node } from './node-types';
 import type { IndicatorRails } from './indicator-rails';
 import type { PartnerTenant } from './partner-settings';
@@ -13,6 +15,13 @@ export interface MdeConfigNode extends Node {
   /** Isolation safety ledger shared by every isolate node of this connection (restored from disk). */
   isolationGuard(): Promise<IsolationGuard>;
   saveIsolationGuard(): Promise<void>;
+  /**
+   * What destructive actions consult before sending (cap, conflicts, other senders): the local
+   * guard, or the shared one when Redis is configured (which refuses while Redis is unreachable).
+   */
+  actionLedger(): Promise<ActionLedger>;
+  /** The shared state (Redis) of this connection, or undefined when it is not configured. */
+  sharedState(): SharedState | undefined;
   readonly journal: ActionJournal;
   readonly isolationCap: number;
   readonly isolationWindowMs: number;

@@ -28,6 +28,8 @@ export interface ConfigCredentials {
   privateKeyPem?: string;
   privateKeyPassphrase?: string;
   thumbprint?: string;
+  /** Shared state (Redis) password. */
+  redisPassword?: string;
 }
 
 export const CREDENTIAL_TYPES = {
@@ -36,6 +38,7 @@ export const CREDENTIAL_TYPES = {
   privateKeyPem: { type: 'password' },
   privateKeyPassphrase: { type: 'password' },
   thumbprint: { type: 'text' },
+  redisPassword: { type: 'password' },
 } as const;
 
 export const PASSWORD_PLACEHOLDER = '__PWRD__';
@@ -154,6 +157,6 @@ function checkedAudience(value: string): string {
 
 /** Every secret value of a credentials object, to scrub from anything we send back or log. */
 export function secretValues(creds: ConfigCredentials): string[] {
-  return [creds.clientSecret, creds.privateKeyPem, creds.privateKeyPassphrase, creds.certificatePem]
+  return [creds.clientSecret, creds.privateKeyPem, creds.privateKeyPassphrase, creds.certificatePem, creds.redisPassword]
     .filter((v): v is string => typeof v === 'string' && v.length >= 4 && v !== PASSWORD_PLACEHOLDER);
 }

@@ -5,6 +5,8 @@ import { MdeConnection } from '../../client/connection';
 import { MdeError, MdeInputError } from '../../client/errors';
 import type { ActionJournal } from '../../client/safety/action-journal';
 import { IsolationGuard, type GuardSnapshot } from '../../client/safety/isolation-guard';
+import { LocalActionLedger, SharedActionLedger, type ActionLedger } from '../../client/safety/action-ledger';
+import type { SharedState } from '../../client/state/shared-state';
 import type { ConnectionSettings } from '../../client/types';
 import type { MdeConfigNode, PartnerConnection } from './config-handle';
 import { buildConnectionSettings, type ConfigCredentials, type ConfigProperties } from './config-settings';
@@ -78,6 +80,7 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
     let view = views.get(key);
     if (view) return view;
     let guard: Promise<IsolationGuard> | undefined;
+    let sharedLedger: SharedActionLedger | undefined;
     const journal = tenantJournal(shared.journal, tenant);
     view = Object.create(node, {
       // Anything a node keys by its connection's id (in-flight action keys, cap ledgers ...) is per tenant.
@@ -112,6 +115,23 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
         async value(): Promise<void> {
           if (!guard) return;
           await journal.saveGuardState(node.id, (await guard).snapshot());
+        },
+      },
+      // Shared state (Redis), when configured: this tenant's own namespace (its connection's).
+      sharedState: {
+        value(): SharedState | undefined {
+          return (view as MdeConfigNode).connection().shared;
+        },
+      },
+      actionLedger: {
+        async value(): Promise<ActionLedger> {
+          const scoped = view as MdeConfigNode;
+          const state = scoped.connection().shared;
+          if (state) {
+            sharedLedger ??= new SharedActionLedger(state, { cap: shared.isolationCap, capWindowMs: shared.isolationWindowMs });
+            return sharedLedger;
+          }
+          return new LocalActionLedger(await scoped.isolationGuard(), () => scoped.saveIsolationGuard());
         },
       },
     }) as MdeConfigNode;
