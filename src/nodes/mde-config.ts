@@ -3,6 +3,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MdeConnection } from '../client/connection';
+import { MdeError, MdeInputError } from '../client/errors';
+import { describe } from '../client/validate';
 import { ActionJournal } from '../client/safety/action-journal';
 import { IsolationGuard, type GuardSnapshot } from '../client/safety/isolation-guard';
 import { LocalActionLedger, SharedActionLedger, type ActionLedger } from '../client/safety/action-ledger';
@@ -43,9 +45,17 @@ function journalFor(dir: string): ActionJournal {
   return journal;
 }
 
-function positiveNumber(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
+/**
+ * A number of the isolation rail as the dialog stores it (a number or its digits); absent or empty
+ * → the default. Anything else is refused, never replaced by the default: a hand-edited flow with
+ * `isolationCap: "lots"` must not quietly get a cap of 5.
+ */
+function railNumber(value: unknown, prop: string, fallback: number, integer: boolean): number {
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : NaN;
+  if (Number.isFinite(n) && n >= 1 && (!integer || Number.isInteger(n))) return n;
+  const allowed = integer ? 'a whole number, at least 1' : 'a number of minutes, at least 1';
+  throw new MdeInputError(`The Defender connection setting "${prop}" is ${describe(value)}; allowed: ${allowed}. Open the connection and correct it.`, 'InvalidSetting');
 }
 
 export = function register(RED: NodeAPI): void {
@@ -65,8 +75,16 @@ export = function register(RED: NodeAPI): void {
     let connection: MdeConnection | undefined;
     let guard: Promise<IsolationGuard> | undefined;
     let sharedLedger: SharedActionLedger | undefined;
-    const isolationCap = Math.floor(positiveNumber(def.isolationCap, 5));
-    const isolationWindowMs = positiveNumber(def.isolationWindowMinutes, 10) * 60_000;
+    let isolationCap = 5;
+    let isolationWindowMs = 10 * 60_000;
+    let railError: MdeError | undefined;
+    try {
+      isolationCap = railNumber(def.isolationCap, 'isolationCap', 5, true);
+      isolationWindowMs = railNumber(def.isolationWindowMinutes, 'isolationWindowMinutes', 10, false) * 60_000;
+    } catch (err) {
+      // Every node of this connection then reports it (red InvalidSetting) at deploy and per message.
+      railError = err as MdeError;
+    }
     const journal = journalFor(stateDir);
 
     Object.assign(node, {
@@ -77,6 +95,7 @@ export = function register(RED: NodeAPI): void {
       isolationWindowMs,
       journal,
       connection(): MdeConnection {
+        if (railError) throw railError;
         if (!connection) {
           const sharedState = readSharedStateSettings(def, node.credentials ?? {}, RED.settings as unknown as Record<string, unknown>);
           connection = new MdeConnection({
@@ -129,6 +148,7 @@ export = function register(RED: NodeAPI): void {
       journal,
       isolationCap,
       isolationWindowMs,
+      ...(railError ? { settingsError: railError } : {}),
       extraSettings: () => {
         // Shared state (Redis) as on a single-tenant connection; each tenant gets its own key namespace.
         const sharedState = readSharedStateSettings(def, node.credentials ?? {}, RED.settings as unknown as Record<string, unknown>);

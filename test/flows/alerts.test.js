@@ -258,16 +258,20 @@ describe('mde-alerts node', () => {
     ['an unknown sign-in method', { authMethod: 'cert' }, /authentication method must be "secret" or "certificate", got "cert"/],
     ['a numeric cloud', { cloud: 3 }, /cloud must be one of .* got the number 3/],
     ['an http:// MDE audience', { mdeAudience: 'http://api-gov.securitycenter.microsoft.us' }, /MDE token audience must be an https URL/],
+    // The isolation rail is never defaulted: a cap of "lots" does not quietly become 5.
+    ['an isolation cap that is not a number', { isolationCap: 'lots' }, /setting "isolationCap" is "lots"; allowed: a whole number, at least 1/, 'InvalidSetting'],
+    ['a fractional isolation cap', { isolationCap: 2.5 }, /setting "isolationCap" is the number 2\.5; allowed: a whole number, at least 1/, 'InvalidSetting'],
+    ['an isolation window of zero minutes', { isolationWindowMinutes: 0 }, /setting "isolationWindowMinutes" is the number 0; allowed: a number of minutes, at least 1/, 'InvalidSetting'],
   ];
 
-  for (const [name, cfg, re] of BAD_CONNECTIONS) {
+  for (const [name, cfg, re, code = 'InvalidInput'] of BAD_CONNECTIONS) {
     it(`says what is wrong with a connection that has ${name}, at deploy and per message, sending nothing`, async () => {
       sim = await simulator({ alerts: 10 });
       useFreshStateDir();
       await helper.load([nodes.config, nodes.alerts], alertsFlow(sim, {}, cfg), secretCredentials());
       const config = helper.getNode('cfg');
       assert.ok(config && typeof config.connection === 'function', 'the config node is running');
-      assert.deepEqual(helper.getNode('alerts').status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: 'InvalidInput' });
+      assert.deepEqual(helper.getNode('alerts').status.args.map((a) => a[0]).at(-1), { fill: 'red', shape: 'ring', text: code });
       assert.ok(helper.getNode('alerts').warn.args.some((a) => re.test(String(a[0]))), 'the reason is logged at deploy');
       const caught = nextMessage(helper.getNode('caught'));
       helper.getNode('alerts').receive({ payload: 'in' });

@@ -22,6 +22,8 @@ interface SharedParts {
   journal: ActionJournal;
   isolationCap: number;
   isolationWindowMs: number;
+  /** A setting of the connection itself that is refused (e.g. the isolation cap): every tenant reports it. */
+  settingsError?: MdeError;
   /** Proxy, rate limits: the same for every tenant. */
   extraSettings(): Partial<ConnectionSettings>;
 }
@@ -63,6 +65,7 @@ export function partnerConnectionFor(node: MdeConfigNode, def: PartnerDef, crede
     // Mode itself unreadable, or a bad list: the node is a partner connection that refuses to work.
     settingsError = err instanceof MdeError ? err : new MdeInputError(String(err), 'InvalidSetting');
   }
+  settingsError ??= shared.settingsError;
 
   const connections = new Map<string, MdeConnection>();
   const views = new Map<string, MdeConfigNode>();
