@@ -14,6 +14,7 @@ import { protectionReason, type IsolationVerb, type ProtectionRules } from '../c
 import { renderTextTemplate } from '../client/templates';
 import type { Machine, MachineAction } from '../client/types';
 import { booleanSetting, choiceSetting, listSetting, secondsSetting, textSetting, type Settings } from './shared/action-settings';
+import { resumePendingActions } from './shared/resume-actions';
 import { wireActionNode } from './shared/base';
 import type { StatusReporter } from './shared/status';
 import type { MdeConfigNode } from './shared/config-handle';
@@ -314,45 +315,24 @@ export = function register(RED: NodeAPI): void {
     }
     const s = settings;
 
-    // Pick up actions a previous deploy or process was sending or waiting on.
-    const resumeController = new AbortController();
-    node.on('close', () => resumeController.abort());
-    const config = configId ? (RED.nodes.getNode(configId) as MdeConfigNode | null) : null;
-    if (!config || typeof config.journal?.recordsFor !== 'function') return;
-
-    async function resume(cfg: MdeConfigNode, stored: ActionRecord, msg: NodeMessage): Promise<[NodeMessage | null, NodeMessage | null]> {
-      const signal = resumeController.signal;
-      const http = cfg.connection().http;
-      const { record, recovered } = await resumeRecord(http, cfg.journal, node.id, stored, lookupOptions(s, signal));
-      const mde = msg.mde as Record<string, unknown>;
-      mde.actionId = record.actionId;
-      if (recovered) mde.recovered = true;
-      if (!s.wait) return routeNow(cfg, s, await getMachineAction(http, record.actionId as string, { signal }), record, msg);
-      return waitAndRoute(cfg, s, record as ActionRecord & { actionId: string }, msg, signal);
-    }
-
-    void config.journal.recordsFor(node.id).then(
-      (records) => {
-        if (!records.length || resumeController.signal.aborted) return;
-        status.requesting(translate(RED, 'mde-isolate.status.resumed', { count: records.length }));
-        for (const record of records) {
-          const msg: NodeMessage = { ...record.msg, _msgid: record.msg._msgid ?? RED.util.generateId() };
-          msg.mde = { action: record.verb, machineId: record.machineId, computerDnsName: record.computerDnsName, actionId: record.actionId, resumed: true };
-          resume(config, record, msg).then(
-            (out) => node.send(out),
-            async (err: unknown) => {
-              if (resumeController.signal.aborted) return;
-              // Reported once: the record goes, the error reaches Catch nodes with the message.
-              await config.journal.remove(node.id, record.requestId).catch(() => undefined);
-              status.error(err instanceof MdeError ? err.code : 'error');
-              if (err instanceof MdeError) (msg.mde as Record<string, unknown>).error = err.toJSON();
-              node.error(err instanceof Error ? err : new Error(String(err)), msg);
-            },
-          );
-        }
+    // Pick up actions a previous deploy or process was sending or waiting on (every tenant of a partner connection).
+    resumePendingActions<[NodeMessage | null, NodeMessage | null]>({
+      RED,
+      node,
+      configId,
+      status,
+      statusText: (count) => translate(RED, 'mde-isolate.status.resumed', { count }),
+      describe: (record) => ({ action: record.verb, machineId: record.machineId, computerDnsName: record.computerDnsName, actionId: record.actionId }),
+      async resume(cfg, stored, msg, signal) {
+        const http = cfg.connection().http;
+        const { record, recovered } = await resumeRecord(http, cfg.journal, node.id, stored, lookupOptions(s, signal));
+        const mde = msg.mde as Record<string, unknown>;
+        mde.actionId = record.actionId;
+        if (recovered) mde.recovered = true;
+        if (!s.wait) return routeNow(cfg, s, await getMachineAction(http, record.actionId as string, { signal }), record, msg);
+        return waitAndRoute(cfg, s, record as ActionRecord & { actionId: string }, msg, signal);
       },
-      (err: unknown) => node.warn(`Could not read pending machine actions: ${err instanceof Error ? err.message : String(err)}`),
-    );
+    });
   }
 
   RED.nodes.registerType('mde-isolate', MdeIsolate as never);

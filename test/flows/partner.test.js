@@ -297,6 +297,41 @@ describe('partner (MSSP) connections', () => {
     assert.equal(sim.tenant(TAILSPIN.id).state.actions.length, 1);
   });
 
+  it('an isolation pending in a customer tenant is resumed after a restart in that tenant, sent once', async () => {
+    sim = await simulator({ actionTimings: { pendingMs: 1500, inProgressMs: 300 } });
+    const machine = sim.tenant(WOODGROVE.id).state.machines.find((m) => /^Windows/.test(m.osPlatform) && !(m.machineTags || []).length);
+    const flow = [
+      tab,
+      partnerConfig(sim),
+      {
+        id: 'iso', type: 'mde-isolate', z: 'tab', name: '', config: 'cfg', action: 'isolate', isolationType: 'Full',
+        machine: 'machineId', machineType: 'msg', machineBy: 'id', comment: 'partner resume', wait: true, timeoutSeconds: 30, pollSeconds: 0.05,
+        dryRun: false, protectedIds: '', protectedNames: '', protectedTags: 'DoNotIsolate', conflictWindowSeconds: 300, wires: [['ok'], ['fail']],
+      },
+      { id: 'ok', type: 'helper', z: 'tab' },
+      { id: 'fail', type: 'helper', z: 'tab' },
+      { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'tab' },
+    ];
+    const stateDir = useFreshStateDir();
+    const file = require('node:path').join(stateDir, 'mde-action-journal.json');
+    const journal = () => (require('node:fs').existsSync(file) ? require('node:fs').readFileSync(file, 'utf8') : '');
+    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials(PARTNER.secret));
+    helper.getNode('iso').receive({ tenantId: WOODGROVE.id, machineId: machine.id, topic: 'across restart' });
+    for (let i = 0; i < 500 && !journal().includes('"actionId"'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(journal(), new RegExp(`iso\\|tenant:${WOODGROVE.id}`), 'the record is kept under the tenant');
+    await helper.unload();
+    helper.settings({ mdeConfigStateDir: stateDir });
+    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials(PARTNER.secret));
+    const msg = await nextMessage(helper.getNode('ok'), 20000);
+    assert.equal(msg.mde.resumed, true);
+    assert.equal(msg.mde.tenantId, WOODGROVE.id);
+    assert.equal(msg.topic, 'across restart');
+    assert.equal(msg.payload.status, 'Succeeded');
+    const posts = apiRequests(sim, (r) => r.method === 'POST' && /\/isolate$/i.test(r.path));
+    assert.deepEqual(posts.map((r) => r.tenantId), [WOODGROVE.id], 'sent once, in Woodgrove');
+  });
+
   describe('Test connection (consent status per tenant)', () => {
     const PLACEHOLDER = '__PWRD__';
     const dialog = (overrides = {}) => {
