@@ -259,77 +259,60 @@ describe('partner (MSSP) connections', () => {
     assert.equal(sim.tenant(TAILSPIN.id).state.indicators.length, 1);
   });
 
-  it('a machine action pending in a customer tenant is resumed after a restart in that tenant, sent once, tagged with it', async () => {
+  /**
+   * Sends one action in `customer`, restarts Node-RED while it is pending, and returns the resumed
+   * message; the journal record must be kept under the tenant and the POST sent once, in that tenant.
+   */
+  async function resumedInTenant(customer, actionNode, outputs, loadNodes, postPath) {
     sim = await simulator({ actionTimings: { pendingMs: 1500, inProgressMs: 300 } });
-    const machine = sim.tenant(TAILSPIN.id).state.machines.find((m) => /^Windows/.test(m.osPlatform) && !(m.machineTags || []).length);
+    const machine = sim.tenant(customer.id).state.machines.find((m) => /^Windows/.test(m.osPlatform) && !(m.machineTags || []).length);
     const flow = [
       tab,
       partnerConfig(sim),
-      {
-        id: 'act', type: 'mde-machine-action', z: 'tab', name: '', config: 'cfg', action: 'scan', scanType: 'Quick',
-        machine: 'machineId', machineType: 'msg', machineBy: 'id', sha1: 'sha1', sha1Type: 'msg', actionId: 'actionId', actionIdType: 'msg',
-        liveScript: '', liveArgs: '', livePath: '', comment: 'partner resume', wait: true, timeoutSeconds: 30, pollSeconds: 0.05,
-        dryRun: false, protectedIds: '', protectedNames: '', protectedTags: '', allowOffboard: false, allowLiveResponse: false, wires: [['ok']],
-      },
-      { id: 'ok', type: 'helper', z: 'tab' },
-      { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
-      { id: 'caught', type: 'helper', z: 'tab' },
-    ];
-    const stateDir = useFreshStateDir();
-    const journal = () => {
-      const file = require('node:path').join(stateDir, 'mde-action-journal.json');
-      return require('node:fs').existsSync(file) ? require('node:fs').readFileSync(file, 'utf8') : '';
-    };
-    await helper.load([nodes.config, nodes.machineAction], flow, secretCredentials(PARTNER.secret));
-    helper.getNode('act').receive({ tenantId: TAILSPIN.id, machineId: machine.id, topic: 'across restart' });
-    for (let i = 0; i < 500 && !journal().includes('"actionId"'); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(journal(), new RegExp(`act\\|tenant:${TAILSPIN.id}`), 'the record is kept under the tenant');
-    await helper.unload();
-    helper.settings({ mdeConfigStateDir: stateDir });
-    await helper.load([nodes.config, nodes.machineAction], flow, secretCredentials(PARTNER.secret));
-    const msg = await nextMessage(helper.getNode('ok'), 20000);
-    assert.equal(msg.mde.resumed, true);
-    assert.equal(msg.mde.tenantId, TAILSPIN.id);
-    assert.equal(msg.topic, 'across restart');
-    assert.equal(msg.payload.status, 'Succeeded');
-    const scans = apiRequests(sim, (r) => r.method === 'POST' && /runAntiVirusScan$/i.test(r.path));
-    assert.deepEqual(scans.map((r) => r.tenantId), [TAILSPIN.id], 'sent once, in Tailspin');
-    assert.equal(sim.tenant(TAILSPIN.id).state.actions.length, 1);
-  });
-
-  it('an isolation pending in a customer tenant is resumed after a restart in that tenant, sent once', async () => {
-    sim = await simulator({ actionTimings: { pendingMs: 1500, inProgressMs: 300 } });
-    const machine = sim.tenant(WOODGROVE.id).state.machines.find((m) => /^Windows/.test(m.osPlatform) && !(m.machineTags || []).length);
-    const flow = [
-      tab,
-      partnerConfig(sim),
-      {
-        id: 'iso', type: 'mde-isolate', z: 'tab', name: '', config: 'cfg', action: 'isolate', isolationType: 'Full',
-        machine: 'machineId', machineType: 'msg', machineBy: 'id', comment: 'partner resume', wait: true, timeoutSeconds: 30, pollSeconds: 0.05,
-        dryRun: false, protectedIds: '', protectedNames: '', protectedTags: 'DoNotIsolate', conflictWindowSeconds: 300, wires: [['ok'], ['fail']],
-      },
-      { id: 'ok', type: 'helper', z: 'tab' },
-      { id: 'fail', type: 'helper', z: 'tab' },
+      { ...actionNode, id: 'act', z: 'tab', name: '', config: 'cfg', machine: 'machineId', machineType: 'msg', machineBy: 'id', wait: true, timeoutSeconds: 30, pollSeconds: 0.05, dryRun: false, protectedIds: '', protectedNames: '', wires: outputs.map((o) => [o]) },
+      ...outputs.map((id) => ({ id, type: 'helper', z: 'tab' })),
       { id: 'catcher', type: 'catch', z: 'tab', scope: null, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'tab' },
     ];
     const stateDir = useFreshStateDir();
     const file = require('node:path').join(stateDir, 'mde-action-journal.json');
     const journal = () => (require('node:fs').existsSync(file) ? require('node:fs').readFileSync(file, 'utf8') : '');
-    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials(PARTNER.secret));
-    helper.getNode('iso').receive({ tenantId: WOODGROVE.id, machineId: machine.id, topic: 'across restart' });
+    await helper.load([nodes.config, ...loadNodes], flow, secretCredentials(PARTNER.secret));
+    helper.getNode('act').receive({ tenantId: customer.id, machineId: machine.id, topic: 'across restart' });
     for (let i = 0; i < 500 && !journal().includes('"actionId"'); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(journal(), new RegExp(`iso\\|tenant:${WOODGROVE.id}`), 'the record is kept under the tenant');
+    assert.match(journal(), new RegExp(`act\\|tenant:${customer.id}`), 'the record is kept under the tenant');
     await helper.unload();
     helper.settings({ mdeConfigStateDir: stateDir });
-    await helper.load([nodes.config, nodes.isolate], flow, secretCredentials(PARTNER.secret));
-    const msg = await nextMessage(helper.getNode('ok'), 20000);
+    await helper.load([nodes.config, ...loadNodes], flow, secretCredentials(PARTNER.secret));
+    const msg = await nextMessage(helper.getNode(outputs[0]), 20000);
     assert.equal(msg.mde.resumed, true);
-    assert.equal(msg.mde.tenantId, WOODGROVE.id);
+    assert.equal(msg.mde.tenantId, customer.id);
     assert.equal(msg.topic, 'across restart');
     assert.equal(msg.payload.status, 'Succeeded');
-    const posts = apiRequests(sim, (r) => r.method === 'POST' && /\/isolate$/i.test(r.path));
-    assert.deepEqual(posts.map((r) => r.tenantId), [WOODGROVE.id], 'sent once, in Woodgrove');
+    const posts = apiRequests(sim, (r) => r.method === 'POST' && postPath.test(r.path));
+    assert.deepEqual(posts.map((r) => r.tenantId), [customer.id], `sent once, in ${customer.displayName}`);
+    return msg;
+  }
+
+  it('a machine action pending in a customer tenant is resumed after a restart in that tenant, sent once, tagged with it', async () => {
+    await resumedInTenant(
+      TAILSPIN,
+      { type: 'mde-machine-action', action: 'scan', scanType: 'Quick', sha1: 'sha1', sha1Type: 'msg', actionId: 'actionId', actionIdType: 'msg', liveScript: '', liveArgs: '', livePath: '', comment: 'partner resume', protectedTags: '', allowOffboard: false, allowLiveResponse: false },
+      ['ok'],
+      [nodes.machineAction],
+      /runAntiVirusScan$/i,
+    );
+    assert.equal(sim.tenant(TAILSPIN.id).state.actions.length, 1);
+  });
+
+  it('an isolation pending in a customer tenant is resumed after a restart in that tenant, sent once', async () => {
+    await resumedInTenant(
+      WOODGROVE,
+      { type: 'mde-isolate', action: 'isolate', isolationType: 'Full', comment: 'partner resume', protectedTags: 'DoNotIsolate', conflictWindowSeconds: 300 },
+      ['ok', 'fail'],
+      [nodes.isolate],
+      /\/isolate$/i,
+    );
   });
 
   describe('Test connection (consent status per tenant)', () => {
