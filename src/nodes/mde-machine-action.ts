@@ -31,6 +31,8 @@ import type { MdeHttp } from '../client/transport/http';
 import { routingFields, type ActionRecord } from '../client/safety/action-journal';
 import { intentRecord, pendingOtherError, resumeRecord, sendOnce, type LookupOptions } from '../client/safety/action-engine';
 import { JournalCapLedger, type ActionCapLedger, type CapRule } from '../client/safety/action-caps';
+import { SharedActionCapLedger, requireSharedState } from '../client/safety/shared-action-caps';
+import type { SharedState } from '../client/state/shared-state';
 import { protectionReason, type ProtectionRules } from '../client/safety/isolation-guard';
 import { renderTextTemplate } from '../client/templates';
 import type { Machine, MachineAction } from '../client/types';
@@ -154,7 +156,21 @@ const submitting = new Map<string, Promise<Submission>>();
 /** One cap ledger per connection, shared by every mde-machine-action node that uses it. */
 const ledgers = new Map<string, { journal: unknown; ledger: ActionCapLedger }>();
 
+/** With shared state (Redis), one per store namespace: every instance on the tenant + app counts together. */
+const sharedCapLedgers = new WeakMap<SharedState, ActionCapLedger>();
+
+/** The connection's shared state (Redis), or undefined when it is not configured. */
+function sharedStateOf(config: MdeConfigNode): SharedState | undefined {
+  return typeof config.sharedState === 'function' ? config.sharedState() : undefined;
+}
+
 function capLedgerFor(config: MdeConfigNode): ActionCapLedger {
+  const shared = sharedStateOf(config);
+  if (shared) {
+    let ledger = sharedCapLedgers.get(shared);
+    if (!ledger) sharedCapLedgers.set(shared, (ledger = new SharedActionCapLedger(shared)));
+    return ledger;
+  }
   const known = ledgers.get(config.id);
   if (known && known.journal === config.journal) return known.ledger;
   const ledger = new JournalCapLedger(config.journal, `machine-action-caps:${config.id}`);
@@ -259,19 +275,6 @@ export = function register(RED: NodeAPI): void {
       const actionType = spec.actionType as string;
       const scope = scopeOf(kind, params);
       const matches = matcherFor(actionType, scope);
-      const pending = await findPendingAction(http, machine.id, actionType, { signal });
-      if (pending) {
-        if (matches && !matches(pending)) throw pendingOtherError({ actionType, machineId: machine.id, computerDnsName: machine.computerDnsName }, pending);
-        return { action: pending, joined: true, recovered: false };
-      }
-      const rule = s.caps[kind];
-      if (rule) {
-        // Counted before the request leaves: a request whose answer is lost still counts.
-        const cap = await capLedgerFor(config).take(actionType, rule);
-        if (!cap.allowed) {
-          throw new MdeInputError(t('errors.cap', { count: cap.count, type: actionType, minutes: Math.round(cap.windowMs / 60_000), limit: cap.limit, machine: machine.computerDnsName || machine.id }), 'BlastRadiusCap');
-        }
-      }
       const record = intentRecord({
         actionType,
         verb: spec.verb,
@@ -282,6 +285,43 @@ export = function register(RED: NodeAPI): void {
         deadline: Date.now() + s.timeoutMs,
         msg: routingFields(msg as Record<string, unknown>),
       });
+      // With shared state, another Node-RED instance on this tenant + app may be sending the same
+      // action right now: follow its action instead of sending a second one. The intent names the
+      // scope too (scan type, file, commands): a different file is a different action.
+      const ledger = sharedStateOf(config) ? await config.actionLedger() : undefined;
+      const intent = scope ? `${actionType}:${scope}` : actionType;
+      if (ledger) {
+        const claim = await ledger.claimIntent(machine.id, intent, record.requestId, signal);
+        if (!claim.mine) return { action: await getMachineAction(http, claim.actionId, { signal }), joined: true, recovered: false };
+      }
+      let sentActionId: string | undefined;
+      try {
+        const pending = await findPendingAction(http, machine.id, actionType, { signal });
+        if (pending) {
+          if (matches && !matches(pending)) throw pendingOtherError({ actionType, machineId: machine.id, computerDnsName: machine.computerDnsName }, pending);
+          sentActionId = pending.id;
+          return { action: pending, joined: true, recovered: false };
+        }
+        const rule = s.caps[kind];
+        if (rule) {
+          // Counted before the request leaves: a request whose answer is lost still counts.
+          const cap = await capLedgerFor(config).take(actionType, rule);
+          if (!cap.allowed) {
+            throw new MdeInputError(t('errors.cap', { count: cap.count, type: actionType, minutes: Math.round(cap.windowMs / 60_000), limit: cap.limit, machine: machine.computerDnsName || machine.id }), 'BlastRadiusCap');
+          }
+        }
+        const outcome = await send(config, kind, params, machine, comment, record, s, signal);
+        sentActionId = outcome.action.id;
+        return outcome;
+      } finally {
+        if (ledger) await ledger.settleIntent(machine.id, intent, record.requestId, sentActionId);
+      }
+    }
+
+    /** The request itself, through the write-ahead journal (a lost answer is looked up, never resent). */
+    async function send(config: MdeConfigNode, kind: ActionKind, params: ActionParams, machine: Machine, comment: string, record: ActionRecord, s: NodeSettings, signal: AbortSignal): Promise<Submission> {
+      const http = config.connection().http;
+      const spec = KINDS[kind];
       const o = { signal, comment };
       const outcome = await sendOnce({
         http,
@@ -405,6 +445,11 @@ export = function register(RED: NodeAPI): void {
         status.info(t('status.dry-run'));
         return msg;
       }
+
+      // Fail closed: with shared state configured, no action without the shared cap and intents.
+      // (Dry run above sends nothing and a cancel is neither capped nor duplicated: both go on.)
+      const shared = sharedStateOf(config);
+      if (shared) await requireSharedState(shared, `the ${spec.verb} request for ${machine.computerDnsName || machine.id}`);
 
       const key = `${config.id}|${machine.id.toLowerCase()}|${actionType}|${scopeOf(kind, params) ?? ''}`;
       let submission = submitting.get(key);
