@@ -268,7 +268,13 @@ describe('Node-RED editor with node-red-contrib-defender-endpoint', { timeout: 2
       // The playbooks share one connection; the partner playbook (10) brings its own partner connection.
       const connections = new Set(examples.slice(0, examples.indexOf(ex) + 1).flatMap((e) => e.nodes.filter((n) => n.type === 'mde-config').map((n) => n.id)));
       assert.equal(configCount, connections.size, `${ex.title}: the playbooks share one connection (a partner connection apart)`);
-      await deploy(page);
+      try {
+        await deploy(page);
+      } catch (err) {
+        // What the editor showed instead of "Successfully deployed" (a dialog, an error toast ...).
+        await screenshot(page, `07-example-${ex.file.slice(0, 2)}-deploy-failed`);
+        throw err;
+      }
       await screenshot(page, `07-example-${ex.file.slice(0, 2)}`);
     }
 

@@ -76,12 +76,13 @@ async function openEditor(page, url) {
   await page.waitForFunction(() => RED.nodes.version() !== null && RED.nodes.version() !== undefined);
 }
 
-/** Click Deploy and wait for "Successfully deployed". */
+/** Click Deploy and wait until the runtime has taken the flows (a new flows revision, nothing left to deploy). */
 async function deploy(page) {
-  // Count the notifications already on screen (they fade by themselves) and wait for a new one.
-  const before = await page.locator('.red-ui-notification', { hasText: 'Successfully deployed' }).count();
+  // Not the "Successfully deployed" toast: two deploys in quick succession reuse the one still on
+  // screen, so counting toasts misses the second. The flows revision changes with every deploy.
+  const before = await page.evaluate(() => RED.nodes.version());
   await page.click('#red-ui-header-button-deploy');
-  await page.waitForFunction((n) => [...document.querySelectorAll('.red-ui-notification')].filter((e) => e.textContent.includes('Successfully deployed')).length > n, before);
+  await page.waitForFunction((rev) => RED.nodes.version() !== rev, before);
   await page.waitForFunction(() => !RED.nodes.dirty() && !$('#red-ui-header-shade:visible').length && !$('#red-ui-editor-shade:visible').length);
 }
 
