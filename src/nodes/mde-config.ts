@@ -109,7 +109,7 @@ export = function register(RED: NodeAPI): void {
             const where = redactedUrl(sharedState.url);
             // Told once per change, without the password (never in the URL: refused there).
             shared.onHealth((h) => {
-              if (h === 'down') node.warn(`Shared state (Redis at ${where}) is unreachable: reads continue on this instance's share of the rate budget; isolate / release are refused until it is back.`);
+              if (h === 'down') node.warn(`Shared state (Redis at ${where}) is unreachable: reads continue on this instance's share of the rate budget; isolate, release and the other response actions are refused until it is back.`);
               else if (h === 'up') node.log(`Shared state (Redis at ${where}) connected.`);
             });
           }
