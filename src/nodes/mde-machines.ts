@@ -242,6 +242,13 @@ export = function register(RED: NodeAPI): void {
         const machine = await resolve(http, target, opts);
         const mde: Record<string, unknown> = { machineId: machine.id, computerDnsName: machine.computerDnsName };
 
+        /** A list read about the machine: the items as payload, how they were paged on msg.mde. */
+        const putList = (request: string, items: unknown[], paging: { pages: number; truncated: boolean }): void => {
+          msg.payload = items;
+          Object.assign(mde, { request, count: items.length, pages: paging.pages, truncated: paging.truncated });
+          status.ok(translate(RED, 'mde-machines.status.count', { count: items.length }));
+        };
+
         switch (s.mode) {
           case 'get':
             msg.payload = machine;
@@ -250,30 +257,22 @@ export = function register(RED: NodeAPI): void {
             break;
           case 'alerts': {
             const result = await listMachineAlerts(http, machine.id, { maxResults: s.maxResults }, opts);
-            msg.payload = result.alerts;
-            Object.assign(mde, { request: 'machine alerts', count: result.alerts.length, pages: result.pages, truncated: result.truncated });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: result.alerts.length }));
+            putList('machine alerts', result.alerts, result);
             break;
           }
           case 'logonusers': {
             const result = await getLogonUsers(http, machine.id, s.maxResults, opts);
-            msg.payload = result.items;
-            Object.assign(mde, { request: 'logged-on users', count: result.items.length, pages: result.pages, truncated: result.truncated });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
+            putList('logged-on users', result.items, result);
             break;
           }
           case 'software': {
             const result = await getInstalledSoftware(http, machine.id, s.maxResults, opts);
-            msg.payload = result.items;
-            Object.assign(mde, { request: 'installed software', count: result.items.length, pages: result.pages, truncated: result.truncated });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
+            putList('installed software', result.items, result);
             break;
           }
           case 'vulnerabilities': {
             const result = await getDiscoveredVulnerabilities(http, machine.id, s.maxResults, opts);
-            msg.payload = result.items;
-            Object.assign(mde, { request: 'vulnerabilities', count: result.items.length, pages: result.pages, truncated: result.truncated });
-            status.ok(translate(RED, 'mde-machines.status.count', { count: result.items.length }));
+            putList('vulnerabilities', result.items, result);
             break;
           }
           case 'tag': {
